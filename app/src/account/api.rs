@@ -1,0 +1,178 @@
+//! Account server functions: who is asking, may they, parse, call the service, answer.
+use super::{CurrentUser, UserRow};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    account::{service, Role},
+    backend::{
+        authz,
+        state::{app_state, reply},
+    },
+    domain::{EmailAddress, Name, NewPassword},
+    error::field,
+};
+
+/// First run: creates the company and its first admin, and signs them in.
+#[server(prefix = "/api", endpoint = "account/setup")]
+pub async fn setup(
+    company_name: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    reply(
+        async {
+            let state = app_state()?;
+            if state.is_installed().await? {
+                return Err(AppError::Conflict(service::ALREADY_SET_UP.into()));
+            }
+            let input = service::Setup {
+                company_name: field("company_name", Name::parse(&company_name))?,
+                admin_name: field("name", Name::parse(&name))?,
+                email: field("email", EmailAddress::parse(&email))?,
+                password: field("password", NewPassword::parse(&password))?,
+            };
+            let admin = service::setup(&state.db, &state.passwords, input).await?;
+            let session = authz::session().await?;
+            authz::sign_in(&session, admin.id).await
+        }
+        .await,
+    )
+}
+
+/// Email + password login, rate-limited per address and per email.
+#[server(prefix = "/api", endpoint = "account/login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let state = app_state()?;
+            let address = authz::client_address().await;
+            let email_key = email.trim().to_lowercase();
+            let limited = !state.login_limits.per_address.allow(&address)
+                | !state.login_limits.per_email.allow(&email_key);
+            if limited {
+                return Err(AppError::TooManyRequests(
+                    "Too many login attempts. Wait a few minutes and try again.".into(),
+                ));
+            }
+            let user = service::authenticate(&state.db, &state.passwords, &email, &password).await?;
+            let session = authz::session().await?;
+            authz::sign_in(&session, user.id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "account/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    reply(
+        async {
+            let session = authz::session().await?;
+            authz::sign_out(&session).await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user, or None.
+#[server(prefix = "/api", endpoint = "account/me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    reply(
+        async {
+            let actor = match authz::actor().await {
+                Ok(a) => a,
+                Err(AppError::Unauthenticated) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let state = app_state()?;
+            let company_name = service::company_name(&state.db, actor.company_id).await?;
+            Ok(Some(CurrentUser {
+                id: actor.user_id.to_string(),
+                name: actor.name,
+                email: actor.email,
+                role: actor.role,
+                can_manage_chatbot: actor.can_manage_chatbot,
+                company_name,
+            }))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "users/list")]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    reply(
+        async {
+            let actor = authz::admin().await?;
+            let state = app_state()?;
+            service::list_users(&state.db, &actor).await
+        }
+        .await,
+    )
+}
+
+/// "Add user". `can_manage_chatbot` is a checkbox: present ("on") or absent.
+#[server(prefix = "/api", endpoint = "users/add")]
+pub async fn add_user(
+    name: String,
+    email: String,
+    password: String,
+    role: String,
+    can_manage_chatbot: Option<String>,
+) -> Result<UserRow, AppError> {
+    reply(
+        async {
+            let actor = authz::admin().await?;
+            let state = app_state()?;
+            let input = service::NewUser {
+                name: field("name", Name::parse(&name))?,
+                email: field("email", EmailAddress::parse(&email))?,
+                password: field("password", NewPassword::parse(&password))?,
+                role: field("role", Role::parse(&role))?,
+                can_manage_chatbot: can_manage_chatbot.is_some(),
+            };
+            service::add_user(&state.db, &state.passwords, &actor, input).await
+        }
+        .await,
+    )
+}
+
+/// Changes a user's role and "Chatbot & Live Chat settings" permission.
+#[server(prefix = "/api", endpoint = "users/update")]
+pub async fn update_user(
+    user_id: String,
+    role: String,
+    can_manage_chatbot: Option<String>,
+) -> Result<UserRow, AppError> {
+    reply(
+        async {
+            let actor = authz::admin().await?;
+            let state = app_state()?;
+            let role = field("role", Role::parse(&role))?;
+            service::update_user(
+                &state.db,
+                &actor,
+                &user_id,
+                role,
+                can_manage_chatbot.is_some(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Deactivates (`active` = "false") or reactivates (`active` = "true") a user.
+#[server(prefix = "/api", endpoint = "users/set-active")]
+pub async fn set_user_active(user_id: String, active: bool) -> Result<UserRow, AppError> {
+    reply(
+        async {
+            let actor = authz::admin().await?;
+            let state = app_state()?;
+            service::set_active(&state.db, &actor, &user_id, active).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,149 @@
+//! The Users page (F6.3): list users, "Add user", change role and permission, deactivate.
+use crate::account::api::{list_users, AddUser, SetUserActive, UpdateUser};
+use crate::account::{Role, UserRow};
+use crate::ui::forms::{field_error, form_error, FormError, TextField};
+use crate::ui::shell::Me;
+use crate::ui::states::{ErrorState, NotAllowed};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let Me(me) = expect_context::<Me>();
+    let is_admin = move || me.get().and_then(Result::ok).flatten().map(|u| u.is_admin());
+    view! {
+        <Title text="Users · Leadline"/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || match is_admin() {
+                Some(true) => view! { <UsersAdmin/> }.into_any(),
+                Some(false) => view! { <NotAllowed message="Only admins can manage users."/> }.into_any(),
+                None => ().into_any(),
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn UsersAdmin() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let update = ServerAction::<UpdateUser>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
+    let users = Resource::new(
+        move || (add.version().get(), update.version().get(), set_active.version().get()),
+        |_| list_users(),
+    );
+    let add_value = add.value();
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    // Clear the form once a user was added; on an error it keeps what was typed.
+    Effect::new(move || {
+        if let Some(Ok(_)) = add_value.get() {
+            if let Some(form) = form_ref.get() {
+                form.reset();
+            }
+        }
+    });
+    let row_error = Signal::derive(move || {
+        let u = update.value().get().and_then(|r| r.err());
+        let a = set_active.value().get().and_then(|r| r.err());
+        u.or(a).map(|e| e.to_string())
+    });
+    view! {
+        <section class="page">
+            <h1>"Users"</h1>
+            <FormError error=row_error/>
+            <Transition fallback=|| view! { <p>"Loading users…"</p> }>
+                {move || {
+                    users
+                        .get()
+                        .map(|result| match result {
+                            Ok(rows) => view! {
+                                <ul class="user-list" aria-label="Users">
+                                    {rows
+                                        .into_iter()
+                                        .map(|row| view! { <UserItem row update set_active/> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                            .into_any(),
+                            Err(error) => view! { <ErrorState error/> }.into_any(),
+                        })
+                }}
+            </Transition>
+            <section class="panel add-user">
+                <h2>"Add user"</h2>
+                <ActionForm action=add node_ref=form_ref>
+                    <TextField label="Name" name="name" id_prefix="add-user-"
+                        error=field_error(add_value, "name")/>
+                    <TextField label="Email" name="email" id_prefix="add-user-"
+                        error=field_error(add_value, "email")/>
+                    <TextField label="Password" name="password" kind="password" id_prefix="add-user-"
+                        autocomplete="new-password" error=field_error(add_value, "password")/>
+                    <div class="field">
+                        <label for="add-user-role">"Role"</label>
+                        <select id="add-user-role" name="role">
+                            <option value="regular" selected>"Regular"</option>
+                            <option value="admin">"Admin"</option>
+                        </select>
+                        <p class="field-error">{move || field_error(add_value, "role").get()}</p>
+                    </div>
+                    <div class="field checkbox">
+                        <input id="add-user-chatbot" type="checkbox" name="can_manage_chatbot"/>
+                        <label for="add-user-chatbot">"Chatbot & Live Chat settings"</label>
+                    </div>
+                    <FormError error=form_error(add_value, &["name", "email", "password", "role"])/>
+                    <button type="submit" class="primary" disabled=move || add.pending().get()>
+                        "Add user"
+                    </button>
+                </ActionForm>
+            </section>
+        </section>
+    }
+}
+
+#[component]
+fn UserItem(
+    row: UserRow,
+    update: ServerAction<UpdateUser>,
+    set_active: ServerAction<SetUserActive>,
+) -> impl IntoView {
+    let UserRow {
+        id,
+        name,
+        email,
+        role,
+        can_manage_chatbot,
+        active,
+    } = row;
+    let status = if active { "Active" } else { "Deactivated" };
+    let edit_id = id.clone();
+    view! {
+        <li class="user-item" class:inactive=!active>
+            <div class="user-who">
+                <strong>{name}</strong>
+                <span class="hint">{email}</span>
+                <span class="badge">{role.label()}</span>
+                <span class="badge">{status}</span>
+            </div>
+            <ActionForm action=update attr:class="user-edit">
+                <input type="hidden" name="user_id" value=edit_id/>
+                <label>
+                    "Role "
+                    <select name="role">
+                        <option value="regular" selected=role == Role::Regular>"Regular"</option>
+                        <option value="admin" selected=role == Role::Admin>"Admin"</option>
+                    </select>
+                </label>
+                <label>
+                    <input type="checkbox" name="can_manage_chatbot" checked=can_manage_chatbot/>
+                    " Chatbot & Live Chat settings"
+                </label>
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            <ActionForm action=set_active>
+                <input type="hidden" name="user_id" value=id/>
+                <input type="hidden" name="active" value=if active { "false" } else { "true" }/>
+                <button type="submit">{if active { "Deactivate" } else { "Reactivate" }}</button>
+            </ActionForm>
+        </li>
+    }
+}

@@ -1,0 +1,127 @@
+//! Who is asking, and what they may do. Every server function and endpoint starts here.
+use super::entities::user;
+use super::sessions::USER_KEY;
+use super::state::app_state;
+use crate::account::Role;
+use crate::error::AppError;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// A signed-in, active user, loaded fresh for each request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub company_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub can_manage_chatbot: bool,
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Admins only: users and company settings.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("Only admins can manage users."))
+        }
+    }
+
+    /// Admins and users with the "Chatbot & Live Chat settings" permission (F1.9).
+    pub fn may_manage_chatbot(&self) -> bool {
+        self.is_admin() || self.can_manage_chatbot
+    }
+}
+
+impl From<user::Model> for Actor {
+    fn from(u: user::Model) -> Self {
+        Self {
+            user_id: u.id,
+            company_id: u.company_id,
+            name: u.name,
+            email: u.email,
+            role: Role::from_db(&u.role),
+            can_manage_chatbot: u.can_manage_chatbot,
+        }
+    }
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    AppError::Internal
+}
+
+/// The active user of this session, if any. A deactivated user's session counts as signed out.
+pub async fn actor_from_session(
+    db: &DatabaseConnection,
+    session: &Session,
+) -> Result<Option<Actor>, AppError> {
+    let Some(id) = session
+        .get::<String>(USER_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return Ok(None);
+    };
+    match user::Entity::find_by_id(id).one(db).await? {
+        Some(u) if u.active => Ok(Some(u.into())),
+        _ => Ok(None),
+    }
+}
+
+/// The current request's session (server functions only).
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, or `Unauthenticated`.
+pub async fn actor() -> Result<Actor, AppError> {
+    let state = app_state()?;
+    let session = session().await?;
+    actor_from_session(&state.db, &session)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in user if they are an admin; `Forbidden` otherwise.
+pub async fn admin() -> Result<Actor, AppError> {
+    let actor = actor().await?;
+    actor.require_admin()?;
+    Ok(actor)
+}
+
+/// Signs `user_id` in on this session, with a fresh session id (no fixation).
+pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_KEY, user_id.to_string())
+        .await
+        .map_err(session_error)
+}
+
+/// Ends this session: its row is deleted and the cookie cleared.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The client's address for rate limits (the TCP peer).
+pub async fn client_address() -> String {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
+        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => "unknown".to_string(),
+    }
+}

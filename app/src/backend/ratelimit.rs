@@ -1,0 +1,75 @@
+//! Fixed-window attempt counters, per key (an address, an email), held in memory.
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one attempt for `key`; false when the key is over its limit in this window.
+    pub fn allow(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 10_000 {
+            let window = self.window;
+            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = windows.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.limit
+    }
+}
+
+/// Login limits: per client address and per email address.
+#[derive(Debug)]
+pub struct LoginLimits {
+    pub per_address: RateLimiter,
+    pub per_email: RateLimiter,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_address: RateLimiter::new(30, Duration::from_secs(300)),
+            per_email: RateLimiter::new(10, Duration::from_secs(300)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_past_the_limit_per_key() {
+        let r = RateLimiter::new(3, Duration::from_secs(60));
+        assert!(r.allow("a") && r.allow("a") && r.allow("a"));
+        assert!(!r.allow("a"));
+        assert!(r.allow("b"));
+    }
+
+    #[test]
+    fn window_resets() {
+        let r = RateLimiter::new(1, Duration::from_millis(20));
+        assert!(r.allow("a"));
+        assert!(!r.allow("a"));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(r.allow("a"));
+    }
+}

@@ -1,0 +1,65 @@
+//! The application state given to every route and server function.
+use super::passwords::Passwords;
+use super::ratelimit::LoginLimits;
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use sea_orm::DatabaseConnection;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: DatabaseConnection,
+    pub passwords: Passwords,
+    pub login_limits: Arc<LoginLimits>,
+    /// Set once setup is known to have run; it never goes back.
+    pub installed: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: DatabaseConnection) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            leptos_options,
+            db,
+            passwords: Passwords::new(cores),
+            login_limits: Arc::new(LoginLimits::default()),
+            installed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether setup has run (a company exists); cached once true.
+    pub async fn is_installed(&self) -> Result<bool, AppError> {
+        if self.installed.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let done = crate::account::service::is_installed(&self.db).await?;
+        if done {
+            self.installed.store(true, Ordering::Relaxed);
+        }
+        Ok(done)
+    }
+}
+
+/// The state inside a server function or a page render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Sets the response status from the error, so HTTP clients see 403, 422 … and not only 500.
+pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let (Some(opts), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(e.status()),
+        ) {
+            opts.set_status(status);
+        }
+    }
+    result
+}

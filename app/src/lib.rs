@@ -1,0 +1,13 @@
+//! The Leadline application: pages, server functions and the rules behind them.
+#![recursion_limit = "256"]
+
+pub mod account;
+pub mod domain;
+pub mod error;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+pub use error::AppError;
+pub use ui::shell::{shell, App};

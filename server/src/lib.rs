@@ -1,0 +1,131 @@
+//! The `leadline` server: configuration, the router and its guards, serving until shutdown.
+pub mod config;
+pub mod middleware;
+
+use app::backend::{db, sessions::DbSessionStore, state::AppState};
+use app::{shell, App};
+use axum::{
+    extract::State, http::StatusCode, middleware as mw, response::IntoResponse, routing::get,
+    Router,
+};
+use config::Config;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sea_orm::DatabaseConnection;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+/// Leptos options from cargo-leptos's `LEPTOS_*` variables, with the workspace's values as
+/// defaults so the binary also runs outside cargo-leptos (tests, a copied binary).
+pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "leadline"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(addr)
+        .build()
+}
+
+/// Connects to the configured database and brings its schema up to date.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, String> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!("cannot create data directory {}: {e}", config.data_dir.display())
+        })?;
+    }
+    let conn = db::connect(&config.database_url, config.database_schema.as_deref())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&conn)
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(conn)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// The whole application: pages, server functions, endpoints and guards.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("leadline_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
+        .layer(session_layer)
+        .layer(mw::from_fn(middleware::same_origin_writes))
+        .layer(mw::from_fn(middleware::security_headers))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes open requests.
+pub async fn serve(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let state = AppState::new(leptos_options(addr), db.clone());
+    let app = router(state, &config);
+    let sweeper = tokio::spawn(async move {
+        let store = DbSessionStore::new(db);
+        loop {
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+    tracing::info!("Leadline listening on http://{addr}");
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sweeper.abort();
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,103 @@
+//! `leadline`: serve (the default), migrate, or set up the first company from the command line.
+use app::account::service;
+use app::backend::passwords::Passwords;
+use app::domain::{EmailAddress, Name, NewPassword};
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "leadline", version, about = "Leadline: website live chat and chatbot playbooks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve (the default).
+    Serve,
+    /// Run migrations and exit.
+    Migrate,
+    /// Create the company and its first admin; the password is read as one line from stdin.
+    Setup {
+        #[arg(long)]
+        company: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("leadline: {message}");
+    ExitCode::from(1)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let db = match server::open_database(&config).await {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let listener = match tokio::net::TcpListener::bind(config.addr).await {
+                Ok(l) => l,
+                Err(e) => return fail(format!("cannot listen on {}: {e}", config.addr)),
+            };
+            match server::serve(listener, db, config, server::shutdown_signal()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
+        Command::Migrate => {
+            println!("Database is up to date.");
+            ExitCode::SUCCESS
+        }
+        Command::Setup {
+            company,
+            email,
+            name,
+        } => {
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+                return fail(format!("cannot read the password from standard input: {e}"));
+            }
+            let password = line.trim_end_matches(['\n', '\r']);
+            let input = (|| {
+                Ok::<_, String>(service::Setup {
+                    company_name: Name::parse(&company).map_err(|m| format!("--company: {m}"))?,
+                    admin_name: Name::parse(&name).map_err(|m| format!("--name: {m}"))?,
+                    email: EmailAddress::parse(&email).map_err(|m| format!("--email: {m}"))?,
+                    password: NewPassword::parse(password).map_err(|m| format!("password: {m}"))?,
+                })
+            })();
+            let input = match input {
+                Ok(i) => i,
+                Err(e) => return fail(e),
+            };
+            match service::setup(&db, &Passwords::new(1), input).await {
+                Ok(admin) => {
+                    println!("Created company {company:?} with admin {}.", admin.email);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Request guards and response headers for every route.
+use app::backend::{authz::actor_from_session, state::AppState};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_sessions::Session;
+
+/// Paths whose state-changing requests come from other sites by design (the visitor widget).
+const CROSS_ORIGIN_ALLOWED: &[&str] = &["/widget/", "/api/visitor/"];
+
+/// Refuses state-changing requests sent by a browser from another origin (R5): by
+/// `Sec-Fetch-Site` when the browser sends it, else by comparing `Origin` with `Host`.
+/// Requests with neither header do not come from a browser page and cannot be forged by one.
+pub async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let path = request.uri().path();
+    if safe || CROSS_ORIGIN_ALLOWED.iter().any(|p| path.starts_with(p)) {
+        return next.run(request).await;
+    }
+    if is_cross_origin(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Cross-origin requests cannot change anything in Leadline.",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin") | Ok("none"));
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+        _ => true,
+    }
+}
+
+/// Security headers on every response (R8). Pages set their own nonce-based CSP; anything
+/// else gets a strict default. The admin app can never be framed.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    response
+}
+
+/// Is this a request for an app page (not an asset, a server function or an endpoint)?
+fn is_page(request: &Request) -> bool {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return false;
+    }
+    let path = request.uri().path();
+    let last = path.rsplit('/').next().unwrap_or("");
+    !(path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path.starts_with("/widget/")
+        || path == "/healthz"
+        || last.contains('.'))
+}
+
+/// Leads every page to where it belongs: `/setup` until a company exists (and never after),
+/// `/login` when signed out, the app when signed in.
+pub async fn page_gate(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !is_page(&request) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_string();
+    let installed = match state.is_installed().await {
+        Ok(i) => i,
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    if !installed {
+        return if path == "/setup" {
+            next.run(request).await
+        } else {
+            Redirect::to("/setup").into_response()
+        };
+    }
+    if path == "/setup" {
+        return Redirect::to("/login").into_response();
+    }
+    let signed_in = match actor_from_session(&state.db, &session).await {
+        Ok(a) => a.is_some(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    match (path.as_str(), signed_in) {
+        ("/login", true) => Redirect::to("/").into_response(),
+        ("/login", false) | (_, true) => next.run(request).await,
+        (_, false) => Redirect::to("/login").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_origin_detection() {
+        assert!(!is_cross_origin(&headers(&[])));
+        assert!(!is_cross_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(is_cross_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!is_cross_origin(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(is_cross_origin(&headers(&[("origin", "null"), ("host", "a.b")])));
+    }
+}
