@@ -7,3 +7,4 @@ pub mod passwords;
 pub mod ratelimit;
 pub mod sessions;
 pub mod state;
+pub mod testing;

@@ -1,0 +1,76 @@
+//! Fresh databases for tests: a SQLite file always, a PostgreSQL schema too when
+//! `LEADLINE_TEST_POSTGRES_URL` is set. Each test gets its own.
+use super::db;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::path::PathBuf;
+
+pub struct TestDatabase {
+    pub url: String,
+    pub schema: Option<String>,
+    dir: Option<PathBuf>,
+}
+
+impl TestDatabase {
+    pub fn kind(&self) -> &'static str {
+        if self.schema.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("leadline-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("the temp directory is writable");
+        Self {
+            url: format!("sqlite://{}/test.db", dir.display()),
+            schema: None,
+            dir: Some(dir),
+        }
+    }
+
+    /// A fresh schema on the test PostgreSQL server, or None when none is configured.
+    pub async fn postgres() -> Option<Self> {
+        let url = std::env::var("LEADLINE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = db::connect(&url, None)
+            .await
+            .expect("LEADLINE_TEST_POSTGRES_URL answers");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("can create a schema");
+        admin.close().await.ok();
+        Some(Self {
+            url,
+            schema: Some(schema),
+            dir: None,
+        })
+    }
+
+    /// SQLite, and PostgreSQL when configured.
+    pub async fn all() -> Vec<Self> {
+        let mut all = vec![Self::sqlite()];
+        all.extend(Self::postgres().await);
+        all
+    }
+
+    /// Connects and migrates.
+    pub async fn connect(&self) -> DatabaseConnection {
+        let conn = db::connect(&self.url, self.schema.as_deref())
+            .await
+            .expect("test database connects");
+        db::migrate(&conn).await.expect("migrations run");
+        conn
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
