@@ -1,0 +1,161 @@
+//! Black-box test support: the real server on port 0 with its own fresh database, and a
+//! small HTTP client that keeps the session cookie.
+#![allow(dead_code)]
+use app::backend::testing::TestDatabase;
+use reqwest::{header, Response, StatusCode};
+use server::config::Config;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDatabase,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDatabase) -> Self {
+        let config = Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: std::env::temp_dir(),
+            database_url: db.url.clone(),
+            database_schema: db.schema.clone(),
+            public_url: None,
+        };
+        let conn = server::open_database(&config).await.expect("database opens");
+        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server::serve(listener, conn, config, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            db,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    /// A client signed in as the first admin (runs setup).
+    pub async fn setup_admin(&self) -> Client {
+        let mut c = self.client();
+        let r = c
+            .call(
+                "account/setup",
+                &[
+                    ("company_name", "Acme"),
+                    ("name", "Ada Admin"),
+                    ("email", "ada@example.com"),
+                    ("password", "admin-password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "setup: {}", r.text().await.unwrap());
+        c
+    }
+
+    /// Adds a user as `admin` and returns their id.
+    pub async fn add_user(&self, admin: &mut Client, email: &str, role: &str) -> String {
+        let r = admin
+            .call(
+                "users/add",
+                &[
+                    ("name", "Rey Regular"),
+                    ("email", email),
+                    ("password", "regular-password"),
+                    ("role", role),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let row: serde_json::Value = r.json().await.unwrap();
+        row["id"].as_str().unwrap().to_string()
+    }
+
+    /// A client signed in with these credentials.
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        let mut c = self.client();
+        let r = c
+            .call("account/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "login: {}", r.text().await.unwrap());
+        c
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Keeps the `leadline_session` cookie between requests, like a browser would.
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    fn remember(&mut self, r: &Response) {
+        for value in r.headers().get_all(header::SET_COOKIE) {
+            let Ok(v) = value.to_str() else { continue };
+            if let Some(rest) = v.strip_prefix("leadline_session=") {
+                let id = rest.split(';').next().unwrap_or("").to_string();
+                let expired = v.contains("Max-Age=0") || id.is_empty();
+                self.cookie = if expired { None } else { Some(id) };
+            }
+        }
+    }
+
+    fn with_cookie(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.cookie {
+            Some(c) => b.header(header::COOKIE, format!("leadline_session={c}")),
+            None => b,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let r = self
+            .with_cookie(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        r
+    }
+
+    /// Calls a server function (`/api/<endpoint>`) with a form body, as the page does.
+    pub async fn call(&mut self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        let r = self
+            .with_cookie(self.http.post(format!("{}/api/{endpoint}", self.base)))
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        r
+    }
+}
+
+/// The `Location` of a redirect.
+pub fn location(r: &Response) -> Option<String> {
+    r.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
