@@ -1,0 +1,75 @@
+//! The `leadline` command line: setup once, refused the second time and on bad input; migrate.
+use app::backend::testing::TestDatabase;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn leadline(db: &TestDatabase, args: &[&str], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadline"));
+    cmd.args(args)
+        .env("LEADLINE_DATABASE_URL", &db.url)
+        .env("LEADLINE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match &db.schema {
+        Some(s) => cmd.env("LEADLINE_DATABASE_SCHEMA", s),
+        None => cmd.env_remove("LEADLINE_DATABASE_SCHEMA"),
+    };
+    let mut child = cmd.spawn().expect("leadline runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn setup_args<'a>(company: &'a str, email: &'a str) -> Vec<&'a str> {
+    vec!["setup", "--company", company, "--email", email, "--name", "Ada Admin"]
+}
+
+#[tokio::test]
+async fn setup_works_once_and_refuses_the_second_time() {
+    for db in TestDatabase::all().await {
+        let bad_email = leadline(&db, &setup_args("Acme", "not-an-email"), "admin-password\n");
+        assert_eq!(bad_email.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&bad_email.stderr).contains("--email"));
+
+        let short = leadline(&db, &setup_args("Acme", "ada@example.com"), "short\n");
+        assert_eq!(short.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8"));
+
+        let ok = leadline(&db, &setup_args("Acme", "ada@example.com"), "admin-password\n");
+        assert!(
+            ok.status.success(),
+            "{}: {}",
+            db.kind(),
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("ada@example.com"));
+
+        let again = leadline(&db, &setup_args("Other", "eve@example.com"), "eve-password\n");
+        assert_eq!(again.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already set up"));
+
+        // The admin made on the command line can log in with that password.
+        let conn = db.connect().await;
+        let p = app::backend::passwords::Passwords::new(1);
+        let user =
+            app::account::service::authenticate(&conn, &p, "ada@example.com", "admin-password")
+                .await
+                .expect("the CLI admin logs in");
+        assert_eq!(user.role, "admin");
+    }
+}
+
+#[tokio::test]
+async fn migrate_runs_and_exits() {
+    for db in TestDatabase::all().await {
+        let out = leadline(&db, &["migrate"], "");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Idempotent.
+        assert!(leadline(&db, &["migrate"], "").status.success());
+    }
+}
