@@ -1,0 +1,22 @@
+import { expect, Page } from '@playwright/test';
+
+/** Opens `path` and waits until the app has hydrated (the body gets data-hydrated). */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+}
+
+export async function logIn(page: Page, email: string, password: string) {
+  await open(page, '/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Fails the test on any error in the browser console or an uncaught exception. */
+export function watchConsole(page: Page, errors: string[]) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+}
