@@ -167,7 +167,10 @@ mod tests {
             "ana@exa..mple.com",
             "ana@exam<ple.com",
         ] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(EmailAddress::parse(&long).is_err());
@@ -189,8 +192,9 @@ mod tests {
         assert!(NewPassword::parse(&"x".repeat(129)).is_err());
         // Counted in characters, not bytes: 8 multibyte characters are enough.
         assert!(NewPassword::parse("ééééçççç").is_ok());
-        assert!(!format!("{:?}", NewPassword::parse("secret-password").unwrap())
-            .contains("secret"));
+        assert!(
+            !format!("{:?}", NewPassword::parse("secret-password").unwrap()).contains("secret")
+        );
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Service tests for accounts, on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
 use app::account::{service, Role, BAD_LOGIN};
-use app::backend::{
-    authz::Actor, entities::session, passwords::Passwords, testing::TestDatabase,
-};
+use app::backend::{authz::Actor, entities::session, passwords::Passwords, testing::TestDatabase};
 use app::domain::{EmailAddress, Name, NewPassword};
 use app::AppError;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -52,7 +50,11 @@ async fn setup_runs_once_even_when_raced() {
         );
         assert!(service::is_installed(&db).await.unwrap());
         let again = service::setup(&db, &p, setup_input("three@example.com")).await;
-        assert!(matches!(again, Err(AppError::Conflict(_))), "{}", tdb.kind());
+        assert!(
+            matches!(again, Err(AppError::Conflict(_))),
+            "{}",
+            tdb.kind()
+        );
     }
 }
 
@@ -73,9 +75,14 @@ async fn authenticate_right_wrong_unknown_and_inactive() {
         let rey = service::add_user(&db, &p, &admin, new_user("rey@example.com", Role::Regular))
             .await
             .unwrap();
-        service::set_active(&db, &admin, &rey.id, false).await.unwrap();
+        service::set_active(&db, &admin, &rey.id, false)
+            .await
+            .unwrap();
         let inactive = service::authenticate(&db, &p, "rey@example.com", "regular-password").await;
-        assert_eq!(inactive.unwrap_err(), AppError::validation("password", BAD_LOGIN));
+        assert_eq!(
+            inactive.unwrap_err(),
+            AppError::validation("password", BAD_LOGIN)
+        );
     }
 }
 
@@ -90,8 +97,12 @@ async fn users_admin_rules() {
             .unwrap();
         assert_eq!(rey.role, Role::Regular);
         // The same email twice is refused on the email field, whatever its case.
-        let dup = service::add_user(&db, &p, &admin, new_user("REY@example.com", Role::Admin)).await;
-        assert_eq!(dup.unwrap_err().for_field("email").as_deref(), Some("A user with this email already exists."));
+        let dup =
+            service::add_user(&db, &p, &admin, new_user("REY@example.com", Role::Admin)).await;
+        assert_eq!(
+            dup.unwrap_err().for_field("email").as_deref(),
+            Some("A user with this email already exists.")
+        );
         // A regular user is refused everything.
         let rey_actor = Actor {
             user_id: uuid::Uuid::parse_str(&rey.id).unwrap(),
@@ -101,7 +112,10 @@ async fn users_admin_rules() {
             role: Role::Regular,
             can_manage_chatbot: true,
         };
-        assert!(matches!(service::list_users(&db, &rey_actor).await, Err(AppError::Forbidden(_))));
+        assert!(matches!(
+            service::list_users(&db, &rey_actor).await,
+            Err(AppError::Forbidden(_))
+        ));
         assert!(matches!(
             service::add_user(&db, &p, &rey_actor, new_user("x@example.com", Role::Admin)).await,
             Err(AppError::Forbidden(_))
@@ -115,9 +129,16 @@ async fn users_admin_rules() {
             Err(AppError::Forbidden(_))
         ));
         // Admins change role and permission, but never remove their own admin role or deactivate themselves.
-        let promoted = service::update_user(&db, &admin, &rey.id, Role::Admin, true).await.unwrap();
-        assert_eq!((promoted.role, promoted.can_manage_chatbot), (Role::Admin, true));
-        let own = service::update_user(&db, &admin, &admin.user_id.to_string(), Role::Regular, true).await;
+        let promoted = service::update_user(&db, &admin, &rey.id, Role::Admin, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            (promoted.role, promoted.can_manage_chatbot),
+            (Role::Admin, true)
+        );
+        let own =
+            service::update_user(&db, &admin, &admin.user_id.to_string(), Role::Regular, true)
+                .await;
         assert!(own.unwrap_err().for_field("role").is_some());
         assert!(matches!(
             service::set_active(&db, &admin, &admin.user_id.to_string(), false).await,
@@ -154,7 +175,14 @@ async fn deactivation_deletes_the_users_sessions() {
             .await
             .unwrap();
         }
-        service::set_active(&db, &admin, &rey.id, false).await.unwrap();
-        assert_eq!(session::Entity::find().count(&db).await.unwrap(), 0, "{}", tdb.kind());
+        service::set_active(&db, &admin, &rey.id, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            session::Entity::find().count(&db).await.unwrap(),
+            0,
+            "{}",
+            tdb.kind()
+        );
     }
 }

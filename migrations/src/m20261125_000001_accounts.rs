@@ -66,7 +66,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Installation::Table)
-                    .col(ColumnDef::new(Installation::Id).integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Installation::Id)
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Installation::CompanyId).uuid().not_null())
                     .col(
                         ColumnDef::new(Installation::CreatedAt)
@@ -131,7 +136,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Session::Table)
-                    .col(ColumnDef::new(Session::Id).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Session::Id)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Session::UserId).uuid().null())
                     .col(ColumnDef::new(Session::Data).text().not_null())
                     .col(

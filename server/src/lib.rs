@@ -34,7 +34,10 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
 pub async fn open_database(config: &Config) -> Result<DatabaseConnection, String> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!("cannot create data directory {}: {e}", config.data_dir.display())
+            format!(
+                "cannot create data directory {}: {e}",
+                config.data_dir.display()
+            )
         })?;
     }
     let conn = db::connect(&config.database_url, config.database_schema.as_deref())

@@ -8,7 +8,11 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "leadline", version, about = "Leadline: website live chat and chatbot playbooks")]
+#[command(
+    name = "leadline",
+    version,
+    about = "Leadline: website live chat and chatbot playbooks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

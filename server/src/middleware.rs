@@ -143,9 +143,18 @@ mod tests {
     #[test]
     fn cross_origin_detection() {
         assert!(!is_cross_origin(&headers(&[])));
-        assert!(!is_cross_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(is_cross_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(is_cross_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!is_cross_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(is_cross_origin(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(is_cross_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
         assert!(!is_cross_origin(&headers(&[
             ("origin", "http://127.0.0.1:3000"),
             ("host", "127.0.0.1:3000")
@@ -154,6 +163,9 @@ mod tests {
             ("origin", "http://evil.example"),
             ("host", "127.0.0.1:3000")
         ])));
-        assert!(is_cross_origin(&headers(&[("origin", "null"), ("host", "a.b")])));
+        assert!(is_cross_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "a.b")
+        ])));
     }
 }

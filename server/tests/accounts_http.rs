@@ -5,6 +5,9 @@ use app::backend::testing::TestDatabase;
 use reqwest::{header, StatusCode};
 use support::{location, TestApp};
 
+/// A server function's form fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 async fn apps() -> Vec<TestApp> {
     let mut apps = Vec::new();
     for db in TestDatabase::all().await {
@@ -27,7 +30,11 @@ async fn setup_first_then_never_again() {
         let mut visitor = app.client();
         for page in ["/", "/login", "/users", "/nowhere"] {
             let r = visitor.get(page).await;
-            assert_eq!(location(&r).as_deref(), Some("/setup"), "{page} before setup");
+            assert_eq!(
+                location(&r).as_deref(),
+                Some("/setup"),
+                "{page} before setup"
+            );
         }
         assert_eq!(visitor.get("/setup").await.status(), StatusCode::OK);
 
@@ -35,7 +42,12 @@ async fn setup_first_then_never_again() {
         let r = visitor
             .call(
                 "account/setup",
-                &[("company_name", ""), ("name", "Ada"), ("email", "ada@example.com"), ("password", "admin-password")],
+                &[
+                    ("company_name", ""),
+                    ("name", "Ada"),
+                    ("email", "ada@example.com"),
+                    ("password", "admin-password"),
+                ],
             )
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -50,12 +62,20 @@ async fn setup_first_then_never_again() {
         let r = other
             .call(
                 "account/setup",
-                &[("company_name", "Evil"), ("name", "Eve"), ("email", "eve@example.com"), ("password", "eve-password")],
+                &[
+                    ("company_name", "Evil"),
+                    ("name", "Eve"),
+                    ("email", "eve@example.com"),
+                    ("password", "eve-password"),
+                ],
             )
             .await;
         assert_eq!(r.status(), StatusCode::CONFLICT, "{}", app.db.kind());
         assert!(r.text().await.unwrap().contains("already set up"));
-        assert_eq!(location(&other.get("/setup").await).as_deref(), Some("/login"));
+        assert_eq!(
+            location(&other.get("/setup").await).as_deref(),
+            Some("/login")
+        );
         assert_eq!(location(&other.get("/").await).as_deref(), Some("/login"));
     }
 }
@@ -69,9 +89,15 @@ async fn login_right_and_wrong_and_logout() {
             ("ada@example.com", "wrong-password"),
             ("nobody@example.com", "admin-password"),
         ] {
-            let r = c.call("account/login", &[("email", email), ("password", password)]).await;
+            let r = c
+                .call("account/login", &[("email", email), ("password", password)])
+                .await;
             assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-            assert!(r.text().await.unwrap().contains("Email or password is incorrect"));
+            assert!(r
+                .text()
+                .await
+                .unwrap()
+                .contains("Email or password is incorrect"));
             assert!(c.cookie.is_none(), "no session for a failed login");
         }
         let mut ada = app.login("ADA@example.com", "admin-password").await;
@@ -83,7 +109,10 @@ async fn login_right_and_wrong_and_logout() {
 
         // Log out deletes the session: the old cookie no longer works.
         let old = ada.cookie.clone();
-        assert_eq!(ada.call("account/logout", &[]).await.status(), StatusCode::OK);
+        assert_eq!(
+            ada.call("account/logout", &[]).await.status(),
+            StatusCode::OK
+        );
         ada.cookie = old;
         assert_eq!(location(&ada.get("/").await).as_deref(), Some("/login"));
         let me: serde_json::Value = ada.call("account/me", &[]).await.json().await.unwrap();
@@ -99,7 +128,10 @@ async fn session_id_changes_at_login() {
         let first = ada.cookie.clone().expect("a session cookie");
         // Logging in again on the same session gets a new id; the old one is dead.
         let r = ada
-            .call("account/login", &[("email", "ada@example.com"), ("password", "admin-password")])
+            .call(
+                "account/login",
+                &[("email", "ada@example.com"), ("password", "admin-password")],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let second = ada.cookie.clone().expect("a session cookie");
@@ -117,10 +149,21 @@ async fn session_cookie_is_http_only_and_same_site() {
         let r = c
             .call(
                 "account/setup",
-                &[("company_name", "Acme"), ("name", "Ada"), ("email", "ada@example.com"), ("password", "admin-password")],
+                &[
+                    ("company_name", "Acme"),
+                    ("name", "Ada"),
+                    ("email", "ada@example.com"),
+                    ("password", "admin-password"),
+                ],
             )
             .await;
-        let cookie = r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+        let cookie = r
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     }
@@ -136,14 +179,34 @@ async fn regular_user_is_refused_every_users_function() {
             ("users/list", vec![]),
             (
                 "users/add",
-                vec![("name", "X"), ("email", "x@example.com"), ("password", "x-password"), ("role", "admin")],
+                vec![
+                    ("name", "X"),
+                    ("email", "x@example.com"),
+                    ("password", "x-password"),
+                    ("role", "admin"),
+                ],
             ),
-            ("users/update", vec![("user_id", &rey_id), ("role", "admin"), ("can_manage_chatbot", "on")]),
-            ("users/set-active", vec![("user_id", &rey_id), ("active", "false")]),
+            (
+                "users/update",
+                vec![
+                    ("user_id", &rey_id),
+                    ("role", "admin"),
+                    ("can_manage_chatbot", "on"),
+                ],
+            ),
+            (
+                "users/set-active",
+                vec![("user_id", &rey_id), ("active", "false")],
+            ),
         ];
         for (endpoint, form) in &calls {
             let r = rey.call(endpoint, form).await;
-            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{endpoint} on {}", app.db.kind());
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "{endpoint} on {}",
+                app.db.kind()
+            );
             assert!(r.text().await.unwrap().contains("Only admins"));
         }
         // Signed out, the same calls ask to log in.
@@ -156,7 +219,10 @@ async fn regular_user_is_refused_every_users_function() {
         let users: serde_json::Value = admin.call("users/list", &[]).await.json().await.unwrap();
         let users = users.as_array().unwrap();
         assert_eq!(users.len(), 2);
-        let rey_row = users.iter().find(|u| u["email"] == "rey@example.com").unwrap();
+        let rey_row = users
+            .iter()
+            .find(|u| u["email"] == "rey@example.com")
+            .unwrap();
         assert_eq!(rey_row["role"], "Regular");
         assert_eq!(rey_row["active"], true);
     }
@@ -167,18 +233,85 @@ async fn admin_manages_users_with_clear_validation() {
     for app in apps().await {
         let mut admin = app.setup_admin().await;
         let (long_password, long_name) = ("p".repeat(129), "n".repeat(101));
-        let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
-            (vec![("name", "N"), ("email", "bad-email"), ("password", "long-enough"), ("role", "regular")], "email", "valid email"),
-            (vec![("name", "N"), ("email", "ada@example.com"), ("password", "long-enough"), ("role", "regular")], "email", "already exists"),
-            (vec![("name", "N"), ("email", "n@example.com"), ("password", "short"), ("role", "regular")], "password", "at least 8"),
-            (vec![("name", "N"), ("email", "n@example.com"), ("password", &long_password), ("role", "regular")], "password", "at most 128"),
-            (vec![("name", ""), ("email", "n@example.com"), ("password", "long-enough"), ("role", "regular")], "name", "Enter a name"),
-            (vec![("name", &long_name), ("email", "n@example.com"), ("password", "long-enough"), ("role", "regular")], "name", "at most 100"),
-            (vec![("name", "N"), ("email", "n@example.com"), ("password", "long-enough"), ("role", "king")], "role", "Admin or Regular"),
+        let cases: Vec<(Form, &str, &str)> = vec![
+            (
+                vec![
+                    ("name", "N"),
+                    ("email", "bad-email"),
+                    ("password", "long-enough"),
+                    ("role", "regular"),
+                ],
+                "email",
+                "valid email",
+            ),
+            (
+                vec![
+                    ("name", "N"),
+                    ("email", "ada@example.com"),
+                    ("password", "long-enough"),
+                    ("role", "regular"),
+                ],
+                "email",
+                "already exists",
+            ),
+            (
+                vec![
+                    ("name", "N"),
+                    ("email", "n@example.com"),
+                    ("password", "short"),
+                    ("role", "regular"),
+                ],
+                "password",
+                "at least 8",
+            ),
+            (
+                vec![
+                    ("name", "N"),
+                    ("email", "n@example.com"),
+                    ("password", &long_password),
+                    ("role", "regular"),
+                ],
+                "password",
+                "at most 128",
+            ),
+            (
+                vec![
+                    ("name", ""),
+                    ("email", "n@example.com"),
+                    ("password", "long-enough"),
+                    ("role", "regular"),
+                ],
+                "name",
+                "Enter a name",
+            ),
+            (
+                vec![
+                    ("name", &long_name),
+                    ("email", "n@example.com"),
+                    ("password", "long-enough"),
+                    ("role", "regular"),
+                ],
+                "name",
+                "at most 100",
+            ),
+            (
+                vec![
+                    ("name", "N"),
+                    ("email", "n@example.com"),
+                    ("password", "long-enough"),
+                    ("role", "king"),
+                ],
+                "role",
+                "Admin or Regular",
+            ),
         ];
         for (form, field, message) in cases {
             let r = admin.call("users/add", &form).await;
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}: {message}");
+            assert_eq!(
+                r.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}: {message}"
+            );
             let body: serde_json::Value = r.json().await.unwrap();
             let v = &body["Validation"];
             assert_eq!(v["field"], field);
@@ -186,14 +319,27 @@ async fn admin_manages_users_with_clear_validation() {
         }
         let rey = app.add_user(&mut admin, "rey@example.com", "regular").await;
         let r = admin
-            .call("users/update", &[("user_id", &rey), ("role", "regular"), ("can_manage_chatbot", "on")])
+            .call(
+                "users/update",
+                &[
+                    ("user_id", &rey),
+                    ("role", "regular"),
+                    ("can_manage_chatbot", "on"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let row: serde_json::Value = r.json().await.unwrap();
         assert_eq!(row["can_manage_chatbot"], true);
         // A user of another id space is "not found", not a crash.
         let r = admin
-            .call("users/set-active", &[("user_id", "00000000-0000-0000-0000-000000000000"), ("active", "false")])
+            .call(
+                "users/set-active",
+                &[
+                    ("user_id", "00000000-0000-0000-0000-000000000000"),
+                    ("active", "false"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
@@ -206,17 +352,38 @@ async fn deactivated_users_session_ends_at_once() {
         let rey_id = app.add_user(&mut admin, "rey@example.com", "regular").await;
         let mut rey = app.login("rey@example.com", "regular-password").await;
         assert_eq!(rey.get("/").await.status(), StatusCode::OK);
-        let r = admin.call("users/set-active", &[("user_id", &rey_id), ("active", "false")]).await;
+        let r = admin
+            .call(
+                "users/set-active",
+                &[("user_id", &rey_id), ("active", "false")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(location(&rey.get("/").await).as_deref(), Some("/login"), "{}", app.db.kind());
+        assert_eq!(
+            location(&rey.get("/").await).as_deref(),
+            Some("/login"),
+            "{}",
+            app.db.kind()
+        );
         let me: serde_json::Value = rey.call("account/me", &[]).await.json().await.unwrap();
         assert!(me.is_null());
         let r = rey
-            .call("account/login", &[("email", "rey@example.com"), ("password", "regular-password")])
+            .call(
+                "account/login",
+                &[
+                    ("email", "rey@example.com"),
+                    ("password", "regular-password"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         // Reactivated, Rey can log in again.
-        admin.call("users/set-active", &[("user_id", &rey_id), ("active", "true")]).await;
+        admin
+            .call(
+                "users/set-active",
+                &[("user_id", &rey_id), ("active", "true")],
+            )
+            .await;
         drop(app.login("rey@example.com", "regular-password").await);
     }
 }
@@ -228,12 +395,30 @@ async fn cross_origin_writes_are_refused() {
         let url = format!("{}/api/account/login", app.base);
         let http = reqwest::Client::new();
         let form = [("email", "ada@example.com"), ("password", "admin-password")];
-        let r = http.post(&url).header("origin", "http://evil.example").form(&form).send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("origin", "http://evil.example")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = http.post(&url).header("sec-fetch-site", "cross-site").form(&form).send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("sec-fetch-site", "cross-site")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let own_origin = app.base.clone();
-        let r = http.post(&url).header("origin", own_origin).form(&form).send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("origin", own_origin)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
 }
@@ -245,17 +430,36 @@ async fn security_headers_on_pages_and_endpoints() {
         for path in ["/setup", "/healthz"] {
             let r = c.get(path).await;
             let h = r.headers();
-            let csp = h.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+            let csp = h
+                .get(header::CONTENT_SECURITY_POLICY)
+                .unwrap()
+                .to_str()
+                .unwrap();
             assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
             assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
             assert!(h.get(header::REFERRER_POLICY).is_some());
         }
         // The page's scripts run by nonce only.
         let r = c.get("/setup").await;
-        let csp = r.headers().get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_string();
+        let csp = r
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let html = r.text().await.unwrap();
-        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "hydration script carries the nonce");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "hydration script carries the nonce"
+        );
         assert!(!csp.contains("unsafe-inline"));
     }
 }
@@ -267,13 +471,29 @@ async fn login_is_rate_limited_per_email() {
         let mut c = app.client();
         let mut statuses = Vec::new();
         for _ in 0..11 {
-            let r = c.call("account/login", &[("email", "ada@example.com"), ("password", "wrong-password")]).await;
+            let r = c
+                .call(
+                    "account/login",
+                    &[("email", "ada@example.com"), ("password", "wrong-password")],
+                )
+                .await;
             statuses.push(r.status());
         }
-        assert_eq!(statuses[..10].iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count(), 10);
+        assert_eq!(
+            statuses[..10]
+                .iter()
+                .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+                .count(),
+            10
+        );
         assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
         // Even the right password is refused while limited.
-        let r = c.call("account/login", &[("email", "ada@example.com"), ("password", "admin-password")]).await;
+        let r = c
+            .call(
+                "account/login",
+                &[("email", "ada@example.com"), ("password", "admin-password")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(r.text().await.unwrap().contains("Too many login attempts"));
     }
@@ -288,7 +508,13 @@ async fn login_is_rate_limited_per_address() {
         // Different emails each time: only the address limit (30 per window) applies.
         for n in 0..31 {
             let email = format!("user{n}@example.com");
-            last = c.call("account/login", &[("email", &email), ("password", "wrong-password")]).await.status();
+            last = c
+                .call(
+                    "account/login",
+                    &[("email", &email), ("password", "wrong-password")],
+                )
+                .await
+                .status();
         }
         assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     }

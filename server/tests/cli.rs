@@ -26,7 +26,15 @@ fn leadline(db: &TestDatabase, args: &[&str], stdin: &str) -> Output {
 }
 
 fn setup_args<'a>(company: &'a str, email: &'a str) -> Vec<&'a str> {
-    vec!["setup", "--company", company, "--email", email, "--name", "Ada Admin"]
+    vec![
+        "setup",
+        "--company",
+        company,
+        "--email",
+        email,
+        "--name",
+        "Ada Admin",
+    ]
 }
 
 #[tokio::test]
@@ -40,7 +48,11 @@ async fn setup_works_once_and_refuses_the_second_time() {
         assert_eq!(short.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8"));
 
-        let ok = leadline(&db, &setup_args("Acme", "ada@example.com"), "admin-password\n");
+        let ok = leadline(
+            &db,
+            &setup_args("Acme", "ada@example.com"),
+            "admin-password\n",
+        );
         assert!(
             ok.status.success(),
             "{}: {}",
@@ -49,7 +61,11 @@ async fn setup_works_once_and_refuses_the_second_time() {
         );
         assert!(String::from_utf8_lossy(&ok.stdout).contains("ada@example.com"));
 
-        let again = leadline(&db, &setup_args("Other", "eve@example.com"), "eve-password\n");
+        let again = leadline(
+            &db,
+            &setup_args("Other", "eve@example.com"),
+            "eve-password\n",
+        );
         assert_eq!(again.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&again.stderr).contains("already set up"));
 
@@ -68,7 +84,11 @@ async fn setup_works_once_and_refuses_the_second_time() {
 async fn migrate_runs_and_exits() {
     for db in TestDatabase::all().await {
         let out = leadline(&db, &["migrate"], "");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Idempotent.
         assert!(leadline(&db, &["migrate"], "").status.success());
     }

@@ -57,7 +57,8 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
                     "Too many login attempts. Wait a few minutes and try again.".into(),
                 ));
             }
-            let user = service::authenticate(&state.db, &state.passwords, &email, &password).await?;
+            let user =
+                service::authenticate(&state.db, &state.passwords, &email, &password).await?;
             let session = authz::session().await?;
             authz::sign_in(&session, user.id).await
         }

@@ -42,7 +42,11 @@ impl Passwords {
 
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_string();
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal)?;
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
             .map_err(|e| {
@@ -61,7 +65,11 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.decoy_hash).to_string();
         let password = password.to_string();
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal)?;
         let matched = tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash)?;
             Ok::<bool, argon2::password_hash::Error>(

@@ -41,7 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn provide_csp() {
     leptos::nonce::provide_nonce();
-    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(value) = http::HeaderValue::from_str(&crate::ui::shell::app_csp(&nonce)) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

@@ -22,7 +22,9 @@ impl TestApp {
             database_schema: db.schema.clone(),
             public_url: None,
         };
-        let conn = server::open_database(&config).await.expect("database opens");
+        let conn = server::open_database(&config)
+            .await
+            .expect("database opens");
         let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -61,7 +63,12 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(r.status(), StatusCode::OK, "setup: {}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "setup: {}",
+            r.text().await.unwrap()
+        );
         c
     }
 
@@ -89,7 +96,12 @@ impl TestApp {
         let r = c
             .call("account/login", &[("email", email), ("password", password)])
             .await;
-        assert_eq!(r.status(), StatusCode::OK, "login: {}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "login: {}",
+            r.text().await.unwrap()
+        );
         c
     }
 }

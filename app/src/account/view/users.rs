@@ -10,7 +10,12 @@ use leptos_meta::Title;
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let Me(me) = expect_context::<Me>();
-    let is_admin = move || me.get().and_then(Result::ok).flatten().map(|u| u.is_admin());
+    let is_admin = move || {
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|u| u.is_admin())
+    };
     view! {
         <Title text="Users · Leadline"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -29,7 +34,13 @@ fn UsersAdmin() -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let set_active = ServerAction::<SetUserActive>::new();
     let users = Resource::new(
-        move || (add.version().get(), update.version().get(), set_active.version().get()),
+        move || {
+            (
+                add.version().get(),
+                update.version().get(),
+                set_active.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let add_value = add.value();
