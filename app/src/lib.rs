@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod chatbot;
 pub mod domain;
 pub mod error;
 pub mod ui;

@@ -93,3 +93,37 @@ async fn migrate_runs_and_exits() {
         assert!(leadline(&db, &["migrate"], "").status.success());
     }
 }
+
+#[tokio::test]
+async fn serve_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let db = TestDatabase::sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("serve")
+        .env("LEADLINE_DATABASE_URL", &db.url)
+        .env("LEADLINE_ADDR", "127.0.0.1:0")
+        .env("LEADLINE_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("leadline runs");
+    // Wait until it listens, and read the port it got.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server logs before exiting").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
