@@ -71,6 +71,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(app::chatbot::endpoints::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
@@ -88,7 +89,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(leptos_options(addr), db.clone());
+    let mut state = AppState::new(leptos_options(addr), db.clone());
+    state.public_url = config.public_url.as_deref().map(Into::into);
     let app = router(state, &config);
     let sweeper = tokio::spawn(async move {
         let store = DbSessionStore::new(db);

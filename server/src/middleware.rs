@@ -87,6 +87,7 @@ fn is_page(request: &Request) -> bool {
     !(path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path.starts_with("/widget/")
+        || path.starts_with("/uploads/")
         || path == "/healthz"
         || last.contains('.'))
 }

@@ -16,6 +16,8 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     /// Set once setup is known to have run; it never goes back.
     pub installed: Arc<AtomicBool>,
+    /// `LEADLINE_PUBLIC_URL`, without a trailing slash.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             passwords: Passwords::new(cores),
             login_limits: Arc::new(LoginLimits::default()),
             installed: Arc::new(AtomicBool::new(false)),
+            public_url: None,
         }
     }
 
@@ -49,6 +52,22 @@ pub fn app_state() -> Result<AppState, AppError> {
         tracing::error!("AppState missing from the Leptos context");
         AppError::Internal
     })
+}
+
+/// Leadline's origin as people reach it: `LEADLINE_PUBLIC_URL`, else this request's host.
+pub fn request_origin(state: &AppState) -> String {
+    if let Some(url) = &state.public_url {
+        return url.to_string();
+    }
+    let host = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| state.leptos_options.site_addr.to_string());
+    format!("http://{host}")
 }
 
 /// Sets the response status from the error, so HTTP clients see 403, 422 … and not only 500.

@@ -20,6 +20,10 @@ pub fn AppLayout() -> impl IntoView {
                 <a class="brand" href="/">"Leadline"</a>
                 <nav aria-label="Main">
                     <ul>
+                        <li class="nav-group">
+                            <span class="nav-group-label">"Leads"</span>
+                            <A href="/chatbot">"Chatbot"</A>
+                        </li>
                         <Transition fallback=|| ()>
                             {move || {
                                 user()

@@ -4,6 +4,7 @@ use crate::account::{
     view::{HomePage, LoginPage, SetupPage, UsersPage},
     CurrentUser,
 };
+use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
 use crate::error::AppError;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
@@ -81,6 +82,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("users") view=UsersPage/>
+                    <Route path=path!("chatbot") view=ChatbotPage/>
+                    <Route path=path!("chatbot/:id") view=PlaybookEditorPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,0 +1,142 @@
+//! A rich-text field (F1.6): Bold, Italic, Link, Bulleted list, Image, and a live preview
+//! rendered from the server's sanitized HTML with the widget's message style.
+use crate::chatbot::api::preview_rich_text;
+use leptos::prelude::*;
+
+#[component]
+pub fn RichText(
+    label: &'static str,
+    /// Unique on the page (ids of the label and the area derive from it).
+    id: String,
+    initial: String,
+    on_change: Callback<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let label_id = format!("{id}-label");
+    let html = RwSignal::new(initial.clone());
+    let preview = Resource::new(move || html.get(), |h| preview_rich_text(h));
+    let upload_error = RwSignal::new(None::<String>);
+    let area = NodeRef::<leptos::html::Div>::new();
+    let changed = move || {
+        if let Some(el) = area.get() {
+            let value = el.inner_html();
+            html.set(value.clone());
+            on_change.run(value);
+        }
+    };
+    let command = move |name: &'static str| {
+        move |_| {
+            if let Some(el) = area.get() {
+                let _ = el.focus();
+            }
+            exec(name, None);
+            changed();
+        }
+    };
+    let link = move |_| {
+        if let Some(url) = ask("Link address (https://…)") {
+            if let Some(el) = area.get() {
+                let _ = el.focus();
+            }
+            exec("createLink", Some(&url));
+            changed();
+        }
+    };
+    let file_id = format!("{id}-image");
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            input.set_value("");
+            leptos::task::spawn_local(async move {
+                match super::editor::upload_image(file).await {
+                    Ok(url) => {
+                        upload_error.set(None);
+                        if let Some(el) = area.get_untracked() {
+                            let _ = el.focus();
+                        }
+                        exec("insertImage", Some(&url));
+                        changed();
+                    }
+                    Err(message) => upload_error.set(Some(message)),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let shown_error = Signal::derive(move || upload_error.get().or_else(|| error.get()));
+    // Keep the selection in the area while a toolbar button is pressed.
+    let keep_focus = |ev: leptos::ev::MouseEvent| ev.prevent_default();
+    view! {
+        <div class="field rich-text">
+            <span class="label" id=label_id.clone()>{label}</span>
+            <div class="rt-toolbar" role="toolbar" aria-label=format!("{label} formatting")>
+                <button type="button" on:mousedown=keep_focus on:click=command("bold")><b>"Bold"</b></button>
+                <button type="button" on:mousedown=keep_focus on:click=command("italic")><i>"Italic"</i></button>
+                <button type="button" on:mousedown=keep_focus on:click=link>"Link"</button>
+                <button type="button" on:mousedown=keep_focus on:click=command("insertUnorderedList")>"Bulleted list"</button>
+                <label class="button-like" for=file_id.clone()>"Image"</label>
+                <input id=file_id class="visually-hidden" type="file"
+                    accept="image/png,image/jpeg,image/gif,image/webp" on:change=on_file/>
+            </div>
+            <div
+                class="rt-area message-body"
+                contenteditable="true"
+                role="textbox"
+                aria-multiline="true"
+                aria-labelledby=label_id
+                node_ref=area
+                inner_html=initial
+                on:input=move |_| changed()
+            ></div>
+            <p class="field-error">{move || shown_error.get()}</p>
+            <div class="rt-preview">
+                <span class="hint">"Preview"</span>
+                <Transition fallback=|| ()>
+                    <div class="message-bubble message-body"
+                        inner_html=move || preview.get().and_then(Result::ok).unwrap_or_default()></div>
+                </Transition>
+            </div>
+        </div>
+    }
+}
+
+/// Runs a formatting command on the current selection (browser only).
+fn exec(name: &str, value: Option<&str>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let doc = document().unchecked_into::<web_sys::HtmlDocument>();
+        let _ = doc.exec_command_with_show_ui_and_value(name, false, value.unwrap_or(""));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, value);
+}
+
+/// Asks the person for a line of text (browser only).
+fn ask(question: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        window()
+            .prompt_with_message(question)
+            .ok()
+            .flatten()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        None
+    }
+}
