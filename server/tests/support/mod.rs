@@ -171,3 +171,31 @@ pub fn location(r: &Response) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
+
+impl Client {
+    /// Calls a server function that takes a JSON body.
+    pub async fn call_json(&mut self, endpoint: &str, body: &serde_json::Value) -> Response {
+        let r = self
+            .with_cookie(self.http.post(format!("{}/api/{endpoint}", self.base)))
+            .header("sec-fetch-site", "same-origin")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        r
+    }
+
+    /// POSTs raw bytes (an upload).
+    pub async fn post_bytes(&mut self, path: &str, bytes: Vec<u8>) -> Response {
+        let r = self
+            .with_cookie(self.http.post(format!("{}{path}", self.base)))
+            .header("sec-fetch-site", "same-origin")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        r
+    }
+}
