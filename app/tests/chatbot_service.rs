@@ -38,8 +38,12 @@ async fn world(tdb: &TestDatabase) -> World {
         role: Role::Regular,
         can_manage_chatbot: perm,
     };
-    let agent_row = accounts::add_user(&db, &p, &admin, add("agent@example.com", false)).await.unwrap();
-    let editor_row = accounts::add_user(&db, &p, &admin, add("editor@example.com", true)).await.unwrap();
+    let agent_row = accounts::add_user(&db, &p, &admin, add("agent@example.com", false))
+        .await
+        .unwrap();
+    let editor_row = accounts::add_user(&db, &p, &admin, add("editor@example.com", true))
+        .await
+        .unwrap();
     let actor = |row: app::account::UserRow, perm: bool| Actor {
         user_id: uuid::Uuid::parse_str(&row.id).unwrap(),
         company_id: admin.company_id,
@@ -60,17 +64,27 @@ async fn world(tdb: &TestDatabase) -> World {
 async fn live_chat_template_creates_a_greeting_then_live_chat_offline_only() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.editor, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.editor, Template::LiveChat)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.agent, &id).await.unwrap();
         assert_eq!(p.cards.len(), 2, "{}", tdb.kind());
         assert!(matches!(p.cards[0].body, CardBody::Message { .. }));
-        assert!(matches!(p.cards[1].body, CardBody::LiveChat { wait_seconds: 60, .. }));
+        assert!(matches!(
+            p.cards[1].body,
+            CardBody::LiveChat {
+                wait_seconds: 60,
+                ..
+            }
+        ));
         assert_eq!(p.live_chat, LiveChatStatus::OfflineModeOnly);
         assert!(!p.can_edit, "the agent may look, not edit");
         let list = service::list(&w.db, &w.agent).await.unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].live_chat, LiveChatStatus::OfflineModeOnly);
-        let blank = service::create(&w.db, &w.admin, Template::Blank).await.unwrap();
+        let blank = service::create(&w.db, &w.admin, Template::Blank)
+            .await
+            .unwrap();
         let blank = service::get(&w.db, &w.admin, &blank).await.unwrap();
         assert!(blank.cards.is_empty());
         assert_eq!(blank.live_chat, LiveChatStatus::NoLiveChat);
@@ -81,11 +95,19 @@ async fn live_chat_template_creates_a_greeting_then_live_chat_offline_only() {
 async fn save_round_trips_sanitized_and_in_order() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.admin, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::LiveChat)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
         let mut cards = p.cards.clone();
         cards.reverse();
-        if let CardBody::LiveChat { online_message, offline_create, offline_outcome, .. } = &mut cards[0].body {
+        if let CardBody::LiveChat {
+            online_message,
+            offline_create,
+            offline_outcome,
+            ..
+        } = &mut cards[0].body
+        {
             *online_message = "<p><b>Hi</b> <a href=\"https://acme.example\" onclick=\"x()\">us</a><script>alert(1)</script></p>".into();
             *offline_create = CrmItem::Deal;
             *offline_outcome = OfflineOutcome::Reject;
@@ -103,20 +125,38 @@ async fn save_round_trips_sanitized_and_in_order() {
         let mut settings = p.settings.clone();
         settings.name = "  Pricing page  ".into();
         settings.allowed_sites = vec!["HTTPS://Shop.Example.com/".into()];
-        let saved = service::save(&w.db, &w.editor, &id, p.version, settings, cards).await.unwrap();
+        let saved = service::save(&w.db, &w.editor, &id, p.version, settings, cards)
+            .await
+            .unwrap();
         assert_eq!(saved.version, p.version + 1);
         let again = service::get(&w.db, &w.admin, &id).await.unwrap();
-        assert_eq!(again.cards, saved.cards, "{}: reload shows exactly what was saved", tdb.kind());
+        assert_eq!(
+            again.cards,
+            saved.cards,
+            "{}: reload shows exactly what was saved",
+            tdb.kind()
+        );
         assert_eq!(again.settings.name, "Pricing page");
-        assert_eq!(again.settings.allowed_sites, vec!["https://shop.example.com".to_string()]);
+        assert_eq!(
+            again.settings.allowed_sites,
+            vec!["https://shop.example.com".to_string()]
+        );
         let kinds: Vec<&str> = again.cards.iter().map(|c| c.body.kind_label()).collect();
         assert_eq!(kinds, ["Live Chat", "Message", "Question"]);
         match &again.cards[0].body {
-            CardBody::LiveChat { online_message, offline_create, offline_outcome, .. } => {
+            CardBody::LiveChat {
+                online_message,
+                offline_create,
+                offline_outcome,
+                ..
+            } => {
                 assert!(online_message.contains("<b>Hi</b>"));
                 assert!(online_message.contains("rel=\"noopener nofollow ugc\""));
                 assert!(!online_message.contains("script") && !online_message.contains("onclick"));
-                assert_eq!((*offline_create, *offline_outcome), (CrmItem::Deal, OfflineOutcome::Reject));
+                assert_eq!(
+                    (*offline_create, *offline_outcome),
+                    (CrmItem::Deal, OfflineOutcome::Reject)
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -135,7 +175,9 @@ async fn save_round_trips_sanitized_and_in_order() {
 async fn invalid_or_stale_saves_change_nothing() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.admin, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::LiveChat)
+            .await
+            .unwrap();
         let before = service::get(&w.db, &w.admin, &id).await.unwrap();
 
         // A wait time out of range: refused on its field, nothing saved.
@@ -144,15 +186,37 @@ async fn invalid_or_stale_saves_change_nothing() {
             *wait_seconds = 5;
         }
         cards.remove(0);
-        let err = service::save(&w.db, &w.admin, &id, before.version, before.settings.clone(), cards).await.unwrap_err();
-        assert_eq!(err.for_field("cards.0.wait_seconds").is_some(), true, "{err:?}");
+        let err = service::save(
+            &w.db,
+            &w.admin,
+            &id,
+            before.version,
+            before.settings.clone(),
+            cards,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.for_field("cards.0.wait_seconds").is_some(),
+            true,
+            "{err:?}"
+        );
         let after = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(after, before, "{}", tdb.kind());
 
         // Two editors open version N; the first save wins, the second gets a conflict.
         let mut first = before.settings.clone();
         first.name = "First".into();
-        service::save(&w.db, &w.admin, &id, before.version, first, before.cards.clone()).await.unwrap();
+        service::save(
+            &w.db,
+            &w.admin,
+            &id,
+            before.version,
+            first,
+            before.cards.clone(),
+        )
+        .await
+        .unwrap();
         let mut second = before.settings.clone();
         second.name = "Second".into();
         let stale = service::save(&w.db, &w.editor, &id, before.version, second, vec![]).await;
@@ -167,13 +231,34 @@ async fn invalid_or_stale_saves_change_nothing() {
 async fn concurrent_saves_of_one_version_cannot_both_win() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.admin, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::LiveChat)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
         let (a, b) = tokio::join!(
-            service::save(&w.db, &w.admin, &id, p.version, p.settings.clone(), p.cards.clone()),
-            service::save(&w.db, &w.editor, &id, p.version, p.settings.clone(), vec![p.cards[1].clone()]),
+            service::save(
+                &w.db,
+                &w.admin,
+                &id,
+                p.version,
+                p.settings.clone(),
+                p.cards.clone()
+            ),
+            service::save(
+                &w.db,
+                &w.editor,
+                &id,
+                p.version,
+                p.settings.clone(),
+                vec![p.cards[1].clone()]
+            ),
         );
-        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(), 1, "{}", tdb.kind());
+        assert_eq!(
+            [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(),
+            1,
+            "{}",
+            tdb.kind()
+        );
         let now = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(now.version, p.version + 1);
         let winner = if a.is_ok() { 2 } else { 1 };
@@ -185,21 +270,47 @@ async fn concurrent_saves_of_one_version_cannot_both_win() {
 async fn only_editors_change_playbooks_and_only_in_their_company() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.admin, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::LiveChat)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
         let forbidden = |r: Result<_, AppError>| matches!(r, Err(AppError::Forbidden(_)));
-        assert!(forbidden(service::create(&w.db, &w.agent, Template::Blank).await.map(|_| ())));
-        assert!(forbidden(service::save(&w.db, &w.agent, &id, p.version, p.settings.clone(), vec![]).await.map(|_| ())));
+        assert!(forbidden(
+            service::create(&w.db, &w.agent, Template::Blank)
+                .await
+                .map(|_| ())
+        ));
+        assert!(forbidden(
+            service::save(&w.db, &w.agent, &id, p.version, p.settings.clone(), vec![])
+                .await
+                .map(|_| ())
+        ));
         assert!(forbidden(service::delete(&w.db, &w.agent, &id).await));
-        assert!(forbidden(service::store_upload(&w.db, &w.agent, b"GIF89a..".to_vec()).await.map(|_| ())));
+        assert!(forbidden(
+            service::store_upload(&w.db, &w.agent, b"GIF89a..".to_vec())
+                .await
+                .map(|_| ())
+        ));
         // Another company's user sees "not found".
-        let stranger = Actor { company_id: uuid::Uuid::now_v7(), ..w.admin.clone() };
-        assert!(matches!(service::get(&w.db, &stranger, &id).await, Err(AppError::NotFound(_))));
-        assert!(matches!(service::delete(&w.db, &stranger, &id).await, Err(AppError::NotFound(_))));
+        let stranger = Actor {
+            company_id: uuid::Uuid::now_v7(),
+            ..w.admin.clone()
+        };
+        assert!(matches!(
+            service::get(&w.db, &stranger, &id).await,
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            service::delete(&w.db, &stranger, &id).await,
+            Err(AppError::NotFound(_))
+        ));
         assert!(service::list(&w.db, &stranger).await.unwrap().is_empty());
         // The editor may delete.
         service::delete(&w.db, &w.editor, &id).await.unwrap();
-        assert!(matches!(service::get(&w.db, &w.admin, &id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(
+            service::get(&w.db, &w.admin, &id).await,
+            Err(AppError::NotFound(_))
+        ));
     }
 }
 
@@ -207,13 +318,24 @@ async fn only_editors_change_playbooks_and_only_in_their_company() {
 async fn loading_the_widget_is_recorded() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
-        let id = service::create(&w.db, &w.admin, Template::LiveChat).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::LiveChat)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
-        assert!(!service::record_load(&w.db, "unknown-key", None).await.unwrap());
-        assert!(service::record_load(&w.db, &p.key, Some("https://shop.example.com/pricing")).await.unwrap());
+        assert!(!service::record_load(&w.db, "unknown-key", None)
+            .await
+            .unwrap());
+        assert!(
+            service::record_load(&w.db, &p.key, Some("https://shop.example.com/pricing"))
+                .await
+                .unwrap()
+        );
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(p.live_chat, LiveChatStatus::Installed);
-        assert_eq!(p.last_loaded_url.as_deref(), Some("https://shop.example.com/pricing"));
+        assert_eq!(
+            p.last_loaded_url.as_deref(),
+            Some("https://shop.example.com/pricing")
+        );
         assert!(p.last_loaded_at.is_some());
     }
 }
@@ -223,20 +345,30 @@ async fn uploads_are_sniffed_stored_and_usable_as_avatar() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
         let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec();
-        let err = service::store_upload(&w.db, &w.editor, svg).await.unwrap_err();
+        let err = service::store_upload(&w.db, &w.editor, svg)
+            .await
+            .unwrap_err();
         assert!(err.for_field("image").is_some());
         let png = b"\x89PNG\r\n\x1a\n-rest-of-image".to_vec();
-        let up = service::store_upload(&w.db, &w.editor, png.clone()).await.unwrap();
+        let up = service::store_upload(&w.db, &w.editor, png.clone())
+            .await
+            .unwrap();
         let (kind, bytes) = service::load_upload(&w.db, &up).await.unwrap().unwrap();
         assert_eq!((kind.content_type(), bytes), ("image/png", png));
-        let id = service::create(&w.db, &w.admin, Template::Blank).await.unwrap();
+        let id = service::create(&w.db, &w.admin, Template::Blank)
+            .await
+            .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
         let mut s = p.settings.clone();
         s.avatar = Some(up.clone());
-        let saved = service::save(&w.db, &w.admin, &id, p.version, s.clone(), vec![]).await.unwrap();
+        let saved = service::save(&w.db, &w.admin, &id, p.version, s.clone(), vec![])
+            .await
+            .unwrap();
         assert_eq!(saved.settings.avatar.as_deref(), Some(up.as_str()));
         s.avatar = Some(uuid::Uuid::new_v4().to_string());
-        let bad = service::save(&w.db, &w.admin, &id, saved.version, s, vec![]).await.unwrap_err();
+        let bad = service::save(&w.db, &w.admin, &id, saved.version, s, vec![])
+            .await
+            .unwrap_err();
         assert!(bad.for_field("avatar").is_some(), "{}", tdb.kind());
     }
 }

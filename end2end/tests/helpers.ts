@@ -22,3 +22,23 @@ export function watchConsole(page: Page, errors: string[]) {
   });
   page.on('pageerror', (e) => errors.push(String(e)));
 }
+
+export const admin = { email: 'ada@example.com', password: 'admin-password', name: 'Ada Admin' };
+
+/** Signs in as the first admin, running setup first if this server is fresh. */
+export async function signInAdmin(page: Page) {
+  await open(page, '/');
+  if (page.url().endsWith('/setup')) {
+    await page.getByLabel('Company name').fill('Acme Travel');
+    await page.getByLabel('Name', { exact: true }).fill(admin.name);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Create company' }).click();
+  } else if (page.url().endsWith('/login')) {
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+  await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+}

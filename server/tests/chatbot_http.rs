@@ -12,12 +12,19 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-rest-of-the-image";
 /// Admin, an agent without the permission, and an editor with it.
 async fn people(app: &TestApp) -> (Client, Client, Client) {
     let mut admin = app.setup_admin().await;
-    app.add_user(&mut admin, "agent@example.com", "regular").await;
-    let editor_id = app.add_user(&mut admin, "editor@example.com", "regular").await;
+    app.add_user(&mut admin, "agent@example.com", "regular")
+        .await;
+    let editor_id = app
+        .add_user(&mut admin, "editor@example.com", "regular")
+        .await;
     let r = admin
         .call(
             "users/update",
-            &[("user_id", &editor_id), ("role", "regular"), ("can_manage_chatbot", "on")],
+            &[
+                ("user_id", &editor_id),
+                ("role", "regular"),
+                ("can_manage_chatbot", "on"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -45,24 +52,43 @@ async fn a_user_without_the_permission_is_refused_every_playbook_function() {
         let (mut admin, mut agent, _) = people(&app).await;
         let id = create(&mut admin, "live_chat").await;
         let p = get(&mut admin, &id).await;
-        let save = json!({ "id": id, "version": p["version"], "settings": p["settings"], "cards": [] });
+        let save =
+            json!({ "id": id, "version": p["version"], "settings": p["settings"], "cards": [] });
 
         let refusals = [
-            agent.call("playbooks/create", &[("template", "blank")]).await,
+            agent
+                .call("playbooks/create", &[("template", "blank")])
+                .await,
             agent.call_json("playbooks/save", &save).await,
             agent.call("playbooks/delete", &[("id", &id)]).await,
-            agent.call_json("playbooks/preview", &json!({ "html": "<b>x</b>" })).await,
+            agent
+                .call_json("playbooks/preview", &json!({ "html": "<b>x</b>" }))
+                .await,
             agent.post_bytes("/api/uploads", PNG.to_vec()).await,
         ];
         for r in refusals {
             let url = r.url().to_string();
-            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{url} on {}", app.db.kind());
-            assert!(r.text().await.unwrap().contains("Chatbot & Live Chat settings"));
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "{url} on {}",
+                app.db.kind()
+            );
+            assert!(r
+                .text()
+                .await
+                .unwrap()
+                .contains("Chatbot & Live Chat settings"));
         }
         // The agent may look, and is told they cannot edit.
         let seen = get(&mut agent, &id).await;
         assert_eq!(seen["can_edit"], false);
-        let list: Value = agent.call("playbooks/list", &[]).await.json().await.unwrap();
+        let list: Value = agent
+            .call("playbooks/list", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list.as_array().unwrap().len(), 1);
         // Nothing changed.
         let after = get(&mut admin, &id).await;
@@ -70,9 +96,24 @@ async fn a_user_without_the_permission_is_refused_every_playbook_function() {
         assert_eq!(after["cards"], p["cards"]);
         // Signed out: asked to log in, everywhere.
         let mut anonymous = app.client();
-        assert_eq!(anonymous.call("playbooks/list", &[]).await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(anonymous.call("playbooks/get", &[("id", &id)]).await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(anonymous.post_bytes("/api/uploads", PNG.to_vec()).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            anonymous.call("playbooks/list", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            anonymous
+                .call("playbooks/get", &[("id", &id)])
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            anonymous
+                .post_bytes("/api/uploads", PNG.to_vec())
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
 
@@ -86,7 +127,10 @@ async fn a_user_with_the_permission_edits_playbooks() {
         assert_eq!(p["can_edit"], true);
         assert_eq!(p["live_chat"], "OfflineModeOnly");
         let snippet = p["snippet"].as_str().unwrap();
-        assert!(snippet.starts_with(&format!("<script src=\"{}/widget/loader.js?p=", app.base)), "{snippet}");
+        assert!(
+            snippet.starts_with(&format!("<script src=\"{}/widget/loader.js?p=", app.base)),
+            "{snippet}"
+        );
 
         let up = editor.post_bytes("/api/uploads", PNG.to_vec()).await;
         assert_eq!(up.status(), StatusCode::OK);
@@ -94,40 +138,69 @@ async fn a_user_with_the_permission_edits_playbooks() {
         let url = up["url"].as_str().unwrap().to_string();
 
         let mut cards = p["cards"].clone();
-        cards[0]["body"]["text"] = json!(format!("<p><b>Hello</b> <img src=\"{url}\" alt=\"Team\"></p>"));
+        cards[0]["body"]["text"] = json!(format!(
+            "<p><b>Hello</b> <img src=\"{url}\" alt=\"Team\"></p>"
+        ));
         let mut settings = p["settings"].clone();
         settings["name"] = json!("Pricing");
         settings["avatar"] = up["id"].clone();
         let r = editor
-            .call_json("playbooks/save", &json!({ "id": id, "version": p["version"], "settings": settings, "cards": cards }))
+            .call_json(
+                "playbooks/save",
+                &json!({ "id": id, "version": p["version"], "settings": settings, "cards": cards }),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         let saved = get(&mut editor, &id).await;
         assert_eq!(saved["settings"]["name"], "Pricing");
-        assert!(saved["cards"][0]["body"]["text"].as_str().unwrap().contains(&url));
+        assert!(saved["cards"][0]["body"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&url));
 
         // A stale save is a conflict; a bad one names its field.
         let r = editor
-            .call_json("playbooks/save", &json!({ "id": id, "version": p["version"], "settings": settings, "cards": [] }))
+            .call_json(
+                "playbooks/save",
+                &json!({ "id": id, "version": p["version"], "settings": settings, "cards": [] }),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
         let mut bad = settings.clone();
         bad["accent_color"] = json!("red");
         let r = editor
-            .call_json("playbooks/save", &json!({ "id": id, "version": saved["version"], "settings": bad, "cards": [] }))
+            .call_json(
+                "playbooks/save",
+                &json!({ "id": id, "version": saved["version"], "settings": bad, "cards": [] }),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(r.json::<Value>().await.unwrap()["Validation"]["field"], "accent_color");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["Validation"]["field"],
+            "accent_color"
+        );
 
         let preview: String = editor
-            .call_json("playbooks/preview", &json!({ "html": "<b>ok</b><script>x</script>" }))
+            .call_json(
+                "playbooks/preview",
+                &json!({ "html": "<b>ok</b><script>x</script>" }),
+            )
             .await
             .json()
             .await
             .unwrap();
         assert_eq!(preview, "<b>ok</b>");
-        assert_eq!(editor.call("playbooks/delete", &[("id", &id)]).await.status(), StatusCode::OK);
-        assert_eq!(editor.call("playbooks/get", &[("id", &id)]).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            editor
+                .call("playbooks/delete", &[("id", &id)])
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            editor.call("playbooks/get", &[("id", &id)]).await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }
 
@@ -147,7 +220,12 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
         assert!(r.text().await.unwrap().contains("at most 2 MB"));
 
         let gif = b"GIF89a-a-tiny-gif".to_vec();
-        let up: Value = admin.post_bytes("/api/uploads", gif.clone()).await.json().await.unwrap();
+        let up: Value = admin
+            .post_bytes("/api/uploads", gif.clone())
+            .await
+            .json()
+            .await
+            .unwrap();
         // Served to anyone (widgets on other sites show them), with its sniffed type.
         let mut visitor = app.client();
         let r = visitor.get(up["url"].as_str().unwrap()).await;
@@ -155,7 +233,10 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
         assert_eq!(r.headers()["content-type"], "image/gif");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
         assert_eq!(r.bytes().await.unwrap().to_vec(), gif);
-        assert_eq!(visitor.get("/uploads/not-an-id").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            visitor.get("/uploads/not-an-id").await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }
 
@@ -165,7 +246,10 @@ async fn the_loader_records_where_and_when_it_was_loaded() {
         let app = TestApp::spawn(db).await;
         let mut admin = app.setup_admin().await;
         let id = create(&mut admin, "live_chat").await;
-        let key = get(&mut admin, &id).await["key"].as_str().unwrap().to_string();
+        let key = get(&mut admin, &id).await["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let http = reqwest::Client::new();
         let r = http
             .get(format!("{}/widget/loader.js?p={key}", app.base))
@@ -174,11 +258,18 @@ async fn the_loader_records_where_and_when_it_was_loaded() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript"));
         let p = get(&mut admin, &id).await;
         assert_eq!(p["live_chat"], "Installed");
         assert_eq!(p["last_loaded_url"], "https://shop.example.com/pricing");
-        let r = http.get(format!("{}/widget/loader.js?p=nope", app.base)).send().await.unwrap();
+        let r = http
+            .get(format!("{}/widget/loader.js?p=nope", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -115,6 +115,7 @@ fn Editor(initial: PlaybookDetail) -> impl IntoView {
     let version = RwSignal::new(version);
     let status = RwSignal::new(live_chat);
     let editing = RwSignal::new(None::<String>);
+    let dragging = RwSignal::new(None::<String>);
     let dirty = RwSignal::new(false);
     let save = ServerAction::<SavePlaybook>::new();
     let delete = ServerAction::<DeletePlaybook>::new();
@@ -217,7 +218,7 @@ fn Editor(initial: PlaybookDetail) -> impl IntoView {
                 <h2 id="flow-heading">"Flow"</h2>
                 <ol class="cards">
                     <For each=move || slots.get() key=|(cid, _)| cid.clone() let:slot>
-                        <CardItem cid=slot.0 card=slot.1 slots editing can_edit save_value=Signal::derive(move || save.value().get())/>
+                        <CardItem cid=slot.0 card=slot.1 slots editing dragging can_edit save_value=Signal::derive(move || save.value().get())/>
                     </For>
                 </ol>
                 {move || slots.with(Vec::is_empty).then(|| view! {
@@ -494,6 +495,8 @@ fn CardItem(
     card: RwSignal<Card>,
     slots: Slots,
     editing: RwSignal<Option<String>>,
+    /// The card being dragged, shared by all cards of the flow.
+    dragging: RwSignal<Option<String>>,
     can_edit: bool,
     save_value: Signal<Option<Result<PlaybookDetail, AppError>>>,
 ) -> impl IntoView {
@@ -520,12 +523,6 @@ fn CardItem(
             }
             _ => None,
         }
-    });
-    // Drag and drop: the dragged card's id travels in a context-free signal.
-    let dragging = use_context::<RwSignal<Option<String>>>().unwrap_or_else(|| {
-        let s = RwSignal::new(None::<String>);
-        provide_context(s);
-        s
     });
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -570,7 +567,12 @@ fn CardItem(
                             on:click=move |_| {
                                 if is_editing() { editing.set(None); }
                                 slots.update(|s| s.retain(|(id, _)| *id != cid.get_value()));
-                            }>"🗑"</button>
+                            }>
+                            <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                                <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6"
+                                    fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>
+                            </svg>
+                        </button>
                     </div>
                 })}
             </div>
