@@ -124,3 +124,51 @@ test('a regular user without the permission cannot edit playbooks', async ({ pag
   await expect(other.getByLabel('Name', { exact: true })).toBeDisabled();
   await context.close();
 });
+
+// A 1×1 transparent PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
+test('images upload to the avatar and into a message; non-images are refused; delete asks first', async ({ page }) => {
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await signInAdmin(page);
+  await open(page, '/chatbot');
+  await page.getByRole('button', { name: 'Add playbook' }).click();
+  await page.getByRole('button', { name: 'Blank playbook' }).click();
+  await expect(page).toHaveURL(/\/chatbot\/[0-9a-f-]+$/);
+  await expect(page.getByTestId('live-chat-status')).toHaveText('Live Chat: No Live Chat card');
+
+  await page.getByLabel('Chatbot avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+  await expect(page.getByRole('img', { name: 'Current avatar' })).toBeVisible();
+  // A file named .png that is not an image is refused by what it contains.
+  await page.getByLabel('Chatbot avatar').setInputFiles({
+    name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('<svg onload="alert(1)"/>'),
+  });
+  await expect(page.getByText('Upload a PNG, JPEG, GIF or WebP image.')).toBeVisible();
+
+  await page.getByLabel('Card type').selectOption('message');
+  await page.getByRole('button', { name: 'Add card' }).click();
+  await page.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.press('End');
+  await page.locator('.card-item').first().locator('input[type="file"]')
+    .setInputFiles({ name: 'team.png', mimeType: 'image/png', buffer: PNG });
+  await expect(page.locator('.rt-preview img[src^="/uploads/"]')).toHaveCount(1);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('.card-summary img[src^="/uploads/"]')).toHaveCount(1);
+  await expect(page.getByRole('img', { name: 'Current avatar' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Delete playbook' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('heading', { name: 'New playbook' })).toBeVisible();
+  await page.getByRole('button', { name: 'Delete playbook' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await expect(page).toHaveURL(/\/chatbot$/);
+  await expect(page.getByRole('link', { name: 'New playbook' })).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

@@ -62,9 +62,8 @@ pub fn RichText(
                     Ok(url) => {
                         upload_error.set(None);
                         if let Some(el) = area.get_untracked() {
-                            let _ = el.focus();
+                            insert_image(&el, &url);
                         }
-                        exec("insertImage", Some(&url));
                         changed();
                     }
                     Err(message) => upload_error.set(Some(message)),
@@ -121,6 +120,38 @@ fn exec(name: &str, value: Option<&str>) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (name, value);
+}
+
+/// Inserts an uploaded image at the caret inside `area` (at its end when the caret is
+/// elsewhere). Done by hand: Chromium's insertImage command adds inline styles.
+#[cfg(feature = "hydrate")]
+fn insert_image(area: &web_sys::HtmlElement, url: &str) {
+    let Ok(img) = document().create_element("img") else {
+        return;
+    };
+    let _ = img.set_attribute("src", url);
+    let _ = img.set_attribute("alt", "");
+    let range = window()
+        .get_selection()
+        .ok()
+        .flatten()
+        .filter(|s| s.range_count() > 0)
+        .and_then(|s| s.get_range_at(0).ok())
+        .filter(|r| {
+            r.common_ancestor_container()
+                .is_ok_and(|n| area.contains(Some(&n)))
+        });
+    match range {
+        Some(r) => {
+            let _ = r.delete_contents();
+            let _ = r.insert_node(&img);
+            let _ = r.set_start_after(&img);
+            r.collapse_with_to_start(true);
+        }
+        None => {
+            let _ = area.append_child(&img);
+        }
+    }
 }
 
 /// Asks the person for a line of text (browser only).
