@@ -196,11 +196,7 @@ async fn invalid_or_stale_saves_change_nothing() {
         )
         .await
         .unwrap_err();
-        assert_eq!(
-            err.for_field("cards.0.wait_seconds").is_some(),
-            true,
-            "{err:?}"
-        );
+        assert!(err.for_field("cards.0.wait_seconds").is_some(), "{err:?}");
         let after = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(after, before, "{}", tdb.kind());
 

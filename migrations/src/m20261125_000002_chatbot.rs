@@ -34,6 +34,7 @@ enum Playbook {
 }
 
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)]
 enum Card {
     Table,
     PlaybookId,

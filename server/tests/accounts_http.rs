@@ -102,6 +102,10 @@ async fn login_right_and_wrong_and_logout() {
         }
         let mut ada = app.login("ADA@example.com", "admin-password").await;
         assert_eq!(ada.get("/").await.status(), StatusCode::OK);
+        // An unknown page is a clear "not found", not a blank page.
+        let missing = ada.get("/no-such-page").await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(missing.text().await.unwrap().contains("Page not found"));
         assert_eq!(location(&ada.get("/login").await).as_deref(), Some("/"));
         let me: serde_json::Value = ada.call("account/me", &[]).await.json().await.unwrap();
         assert_eq!(me["name"], "Ada Admin");

@@ -300,32 +300,14 @@ fn SettingsForm(
     let rule_count = Memo::new(move |_| settings.with(|s| s.rules.len()));
     let avatar_error = RwSignal::new(None::<String>);
     let on_avatar = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            input.set_value("");
-            leptos::task::spawn_local(async move {
-                match upload_image(file).await {
-                    Ok(url) => {
-                        avatar_error.set(None);
-                        let id = url.trim_start_matches("/uploads/").to_string();
-                        settings.update(|s| s.avatar = Some(id));
-                    }
-                    Err(m) => avatar_error.set(Some(m)),
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
+        upload_chosen_image(ev, move |result| match result {
+            Ok(url) => {
+                avatar_error.set(None);
+                let id = url.trim_start_matches("/uploads/").to_string();
+                settings.update(|s| s.avatar = Some(id));
+            }
+            Err(m) => avatar_error.set(Some(m)),
+        })
     };
     view! {
         <section class="panel settings" aria-labelledby="settings-heading">
@@ -760,8 +742,8 @@ fn AnswerList(card: RwSignal<Card>, cid: String) -> impl IntoView {
                             </select>
                         })}
                         <button type="button" on:click=move |_| card.update(|c| match &mut c.body {
-                            CardBody::Question { answers, .. } => { if i < answers.len() { answers.remove(i); } }
-                            CardBody::Qualification { answers, .. } => { if i < answers.len() { answers.remove(i); } }
+                            CardBody::Question { answers, .. } if i < answers.len() => { answers.remove(i); }
+                            CardBody::Qualification { answers, .. } if i < answers.len() => { answers.remove(i); }
                             _ => {}
                         })>{format!("Remove answer {}", i + 1)}</button>
                     </div>
@@ -776,9 +758,31 @@ fn AnswerList(card: RwSignal<Card>, cid: String) -> impl IntoView {
     }
 }
 
+/// Uploads the image chosen in a file input (its `change` event) and hands `done` its URL,
+/// or a message for the field. The input is cleared, so the same file can be chosen again.
+pub fn upload_chosen_image(ev: leptos::ev::Event, done: impl Fn(Result<String, String>) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        leptos::task::spawn_local(async move { done(upload_image(file).await) });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, done);
+}
+
 /// Uploads an image file to Leadline; answers its URL, or a message for the field.
 #[cfg(feature = "hydrate")]
-pub async fn upload_image(file: web_sys::File) -> Result<String, String> {
+async fn upload_image(file: web_sys::File) -> Result<String, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let failed = || "The upload failed. Check your connection and try again.".to_string();

@@ -14,7 +14,7 @@ pub fn RichText(
 ) -> impl IntoView {
     let label_id = format!("{id}-label");
     let html = RwSignal::new(initial.clone());
-    let preview = Resource::new(move || html.get(), |h| preview_rich_text(h));
+    let preview = Resource::new(move || html.get(), preview_rich_text);
     let upload_error = RwSignal::new(None::<String>);
     let area = NodeRef::<leptos::html::Div>::new();
     let changed = move || {
@@ -44,34 +44,19 @@ pub fn RichText(
     };
     let file_id = format!("{id}-image");
     let on_file = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            input.set_value("");
-            leptos::task::spawn_local(async move {
-                match super::editor::upload_image(file).await {
-                    Ok(url) => {
-                        upload_error.set(None);
-                        if let Some(el) = area.get_untracked() {
-                            insert_image(&el, &url);
-                        }
-                        changed();
-                    }
-                    Err(message) => upload_error.set(Some(message)),
+        super::editor::upload_chosen_image(ev, move |result| match result {
+            Ok(url) => {
+                upload_error.set(None);
+                #[cfg(feature = "hydrate")]
+                if let Some(el) = area.get_untracked() {
+                    insert_image(&el, &url);
                 }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
+                #[cfg(not(feature = "hydrate"))]
+                let _ = url;
+                changed();
+            }
+            Err(message) => upload_error.set(Some(message)),
+        })
     };
     let shown_error = Signal::derive(move || upload_error.get().or_else(|| error.get()));
     // Keep the selection in the area while a toolbar button is pressed.
