@@ -5,6 +5,7 @@ pub mod account;
 pub mod chatbot;
 pub mod domain;
 pub mod error;
+pub mod inbox;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

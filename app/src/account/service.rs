@@ -9,7 +9,7 @@ use crate::domain::{EmailAddress, Name, NewPassword};
 use crate::error::AppError;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -55,7 +55,7 @@ pub async fn setup(
     let password_hash = passwords.hash(input.password.expose()).await?;
     let now = OffsetDateTime::now_utc();
     let company_id = Uuid::now_v7();
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::write_txn(db).await?;
     company::ActiveModel {
         id: Set(company_id),
         name: Set(input.company_name.to_string()),
@@ -234,7 +234,7 @@ pub async fn set_active(
     if target.id == actor.user_id && !active {
         return Err(AppError::forbidden("You cannot deactivate yourself."));
     }
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::write_txn(db).await?;
     let mut row: user::ActiveModel = target.into();
     row.active = Set(active);
     let updated = row.update(&txn).await?;

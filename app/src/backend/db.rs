@@ -33,3 +33,15 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so
+/// a read-then-write cannot fail half-way with "database is locked" when another writer
+/// commits in between; it waits for the lock instead (busy timeout). Plain BEGIN elsewhere.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

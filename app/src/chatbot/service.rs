@@ -10,7 +10,7 @@ use crate::error::AppError;
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
 };
 use std::collections::HashSet;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
@@ -220,7 +220,7 @@ pub async fn create(
     };
     let now = OffsetDateTime::now_utc();
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::write_txn(db).await?;
     playbook::ActiveModel {
         id: Set(id),
         company_id: Set(actor.company_id),
@@ -312,7 +312,7 @@ pub async fn save(
             }
         }
     };
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::write_txn(db).await?;
     let updated = playbook::Entity::update_many()
         .col_expr(playbook::Column::Name, Expr::value(settings.name.clone()))
         .col_expr(playbook::Column::Active, Expr::value(settings.active))

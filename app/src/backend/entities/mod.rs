@@ -1,8 +1,12 @@
 //! SeaORM entities. They never cross the wire: wire types live in each area's `mod.rs`.
 pub mod card;
 pub mod company;
+pub mod conversation;
+pub mod event;
 pub mod installation;
+pub mod message;
 pub mod playbook;
 pub mod session;
 pub mod upload;
 pub mod user;
+pub mod visitor;

@@ -1,0 +1,27 @@
+//! A conversation between a visitor, the chatbot and (maybe) an agent.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "conversation")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub playbook_id: Option<Uuid>,
+    pub visitor_id: Uuid,
+    pub state: String,
+    pub assignee_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub page_url: Option<String>,
+    pub wait_deadline: Option<TimeDateTimeWithTimeZone>,
+    pub closed_at: Option<TimeDateTimeWithTimeZone>,
+    #[sea_orm(column_type = "Text")]
+    pub answers: String,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,328 @@
+//! The conversation engine: transitions, races, idempotent sends and replay (R1, F3.5),
+//! on SQLite and (when configured) PostgreSQL.
+#![cfg(feature = "ssr")]
+use app::account::{service as accounts, Role};
+use app::backend::{authz::Actor, passwords::Passwords, testing::TestDatabase};
+use app::domain::{EmailAddress, Name, NewPassword};
+use app::inbox::service::{self, Sender};
+use app::inbox::{ConversationState, EventPayload};
+use app::AppError;
+use sea_orm::DatabaseConnection;
+
+struct World {
+    db: DatabaseConnection,
+    a: Actor,
+    b: Actor,
+}
+
+async fn world(tdb: &TestDatabase) -> World {
+    let db = tdb.connect().await;
+    let p = Passwords::new(2);
+    let a: Actor = accounts::setup(
+        &db,
+        &p,
+        accounts::Setup {
+            company_name: Name::parse("Acme").unwrap(),
+            admin_name: Name::parse("Agent A").unwrap(),
+            email: EmailAddress::parse("a@example.com").unwrap(),
+            password: NewPassword::parse("password-a").unwrap(),
+        },
+    )
+    .await
+    .unwrap()
+    .into();
+    let row = accounts::add_user(
+        &db,
+        &p,
+        &a,
+        accounts::NewUser {
+            name: Name::parse("Agent B").unwrap(),
+            email: EmailAddress::parse("b@example.com").unwrap(),
+            password: NewPassword::parse("password-b").unwrap(),
+            role: Role::Regular,
+            can_manage_chatbot: false,
+        },
+    )
+    .await
+    .unwrap();
+    let b = Actor {
+        user_id: uuid::Uuid::parse_str(&row.id).unwrap(),
+        company_id: a.company_id,
+        name: row.name,
+        email: row.email,
+        role: Role::Regular,
+        can_manage_chatbot: false,
+    };
+    World { db, a, b }
+}
+
+async fn waiting(w: &World, wait_seconds: u32) -> (app::backend::entities::visitor::Model, String) {
+    let v = service::new_visitor(&w.db, w.a.company_id).await.unwrap();
+    let c = service::start(&w.db, &v, None, Some("https://shop.example.com/".into()))
+        .await
+        .unwrap();
+    assert_eq!(c.state, "bot");
+    let c = service::request_agent(&w.db, &c, wait_seconds, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.state, "waiting");
+    assert!(c.wait_deadline.is_some());
+    (v, c.id.to_string())
+}
+
+fn conflict(r: Result<impl std::fmt::Debug, AppError>, words: &str) {
+    match r {
+        Err(AppError::Conflict(m)) => assert!(m.contains(words), "{m:?} should say {words:?}"),
+        other => panic!("expected a conflict saying {words:?}, got {other:?}"),
+    }
+}
+
+fn not_found(r: Result<impl std::fmt::Debug, AppError>) {
+    assert!(
+        matches!(r, Err(AppError::NotFound(_))),
+        "expected not found, got {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_transition_allowed_and_refused() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let (v, id) = waiting(&w, 60).await;
+        // A visitor can talk while waiting; an agent must take the conversation first.
+        service::send(&w.db, &id, Sender::Visitor(&v), "Hello?", Some("v-1"))
+            .await
+            .unwrap();
+        conflict(
+            service::send(&w.db, &id, Sender::Agent(&w.a), "Hi", None).await,
+            "Assign the conversation",
+        );
+
+        let c = service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
+        assert_eq!(
+            (c.state.as_str(), c.assignee_id),
+            ("assigned", Some(w.a.user_id))
+        );
+        assert!(c.wait_deadline.is_none(), "the timer stops once taken");
+        // B cannot take it, see it, reply or act on it (F3.5).
+        not_found(service::assign_to_me(&w.db, &w.b, &id).await);
+        not_found(service::send(&w.db, &id, Sender::Agent(&w.b), "Mine!", None).await);
+        not_found(service::reassign(&w.db, &w.b, &id, None).await);
+        not_found(service::close(&w.db, &w.b, &id).await);
+        service::send(&w.db, &id, Sender::Agent(&w.a), "Hi, I am A", Some("a-1"))
+            .await
+            .unwrap();
+
+        // A hands it to B; now B acts and A is out.
+        let c = service::reassign(&w.db, &w.a, &id, Some(&w.b.user_id.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(c.assignee_id, Some(w.b.user_id));
+        not_found(service::send(&w.db, &id, Sender::Agent(&w.a), "still me?", None).await);
+        service::send(&w.db, &id, Sender::Agent(&w.b), "B here", None)
+            .await
+            .unwrap();
+        // B unassigns; anyone may take it again.
+        let c = service::reassign(&w.db, &w.b, &id, None).await.unwrap();
+        assert_eq!((c.state.as_str(), c.assignee_id), ("unassigned", None));
+        let c = service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
+        assert_eq!(c.assignee_id, Some(w.a.user_id));
+        // Reassigning to someone outside the company is refused on the field.
+        let r = service::reassign(&w.db, &w.a, &id, Some(&uuid::Uuid::now_v7().to_string())).await;
+        assert!(r.unwrap_err().for_field("assignee").is_some());
+
+        let c = service::close(&w.db, &w.a, &id).await.unwrap();
+        assert_eq!(c.state, "closed");
+        assert!(c.closed_at.is_some());
+        // Closed is for good; its transcript stays readable, by anyone of the company.
+        conflict(
+            service::assign_to_me(&w.db, &w.b, &id).await,
+            "cannot be reopened",
+        );
+        conflict(service::close(&w.db, &w.a, &id).await, "cannot be reopened");
+        conflict(
+            service::send(&w.db, &id, Sender::Visitor(&v), "hello?", None).await,
+            "closed",
+        );
+        let t = service::transcript(&w.db, c.id).await.unwrap();
+        let seqs: Vec<i32> = t.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, [1, 2, 3], "{}", tdb.kind());
+    }
+}
+
+#[tokio::test]
+async fn nobody_online_means_offline_at_once() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let v = service::new_visitor(&w.db, w.a.company_id).await.unwrap();
+        let c = service::start(&w.db, &v, None, None).await.unwrap();
+        let c = service::request_agent(&w.db, &c, 60, false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.state, "offline");
+        conflict(
+            service::assign_to_me(&w.db, &w.a, &c.id.to_string()).await,
+            "went offline",
+        );
+        // A second request does nothing: the card is passed.
+        assert!(service::request_agent(&w.db, &c, 60, true)
+            .await
+            .unwrap()
+            .is_none());
+    }
+}
+
+#[tokio::test]
+async fn two_agents_taking_one_conversation_cannot_both_win() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        for _ in 0..5 {
+            let (_, id) = waiting(&w, 60).await;
+            let (ra, rb) = tokio::join!(
+                service::assign_to_me(&w.db, &w.a, &id),
+                service::assign_to_me(&w.db, &w.b, &id)
+            );
+            assert_eq!(
+                [ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count(),
+                1,
+                "{}",
+                tdb.kind()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_wait_timer_and_a_click_cannot_both_win_and_the_timer_fires_once() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        for _ in 0..5 {
+            let (_, id) = waiting(&w, 0).await;
+            let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+            let (expired, assigned) = tokio::join!(
+                service::expire_overdue(&w.db, now),
+                service::assign_to_me(&w.db, &w.a, &id)
+            );
+            let timer_won = expired.unwrap().iter().any(|c| c.id.to_string() == id);
+            assert_ne!(
+                timer_won,
+                assigned.is_ok(),
+                "{}: exactly one wins",
+                tdb.kind()
+            );
+            // Whatever happened, the timer never fires for it again.
+            let again = service::expire_overdue(&w.db, now).await.unwrap();
+            assert!(again.iter().all(|c| c.id.to_string() != id));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let (v, id) = waiting(&w, 60).await;
+        let (first, new) = service::send(&w.db, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+            .await
+            .unwrap();
+        assert!(new);
+        let (again, new) = service::send(&w.db, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+            .await
+            .unwrap();
+        assert!(!new);
+        assert_eq!(again.id, first.id);
+        let sends = (0..6).map(|n| {
+            let db = w.db.clone();
+            let id = id.clone();
+            let v = v.clone();
+            tokio::spawn(async move {
+                service::send(
+                    &db,
+                    &id,
+                    Sender::Visitor(&v),
+                    &format!("m{n}"),
+                    Some(&format!("c{n}")),
+                )
+                .await
+                .map(|(m, _)| m.seq)
+            })
+        });
+        for s in sends {
+            s.await.unwrap().unwrap();
+        }
+        let t = service::transcript(&w.db, first.conversation_id)
+            .await
+            .unwrap();
+        let seqs: Vec<i32> = t.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "{}", tdb.kind());
+        // Bad input is refused on its field, and loses nothing.
+        let long = "x".repeat(4001);
+        let r = service::send(&w.db, &id, Sender::Visitor(&v), &long, None).await;
+        assert!(r.unwrap_err().for_field("message").is_some());
+        let r = service::send(&w.db, &id, Sender::Visitor(&v), "   ", None).await;
+        assert!(r.unwrap_err().for_field("message").is_some());
+        assert_eq!(
+            service::transcript(&w.db, first.conversation_id)
+                .await
+                .unwrap()
+                .len(),
+            7
+        );
+        // Another visitor cannot write into this conversation.
+        let stranger = service::new_visitor(&w.db, w.a.company_id).await.unwrap();
+        not_found(service::send(&w.db, &id, Sender::Visitor(&stranger), "hi", None).await);
+    }
+}
+
+#[tokio::test]
+async fn events_replay_exactly_what_was_missed() {
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let (v, id) = waiting(&w, 60).await;
+        let cid = uuid::Uuid::parse_str(&id).unwrap();
+        let all = service::conversation_events_after(&w.db, cid, 0)
+            .await
+            .unwrap();
+        // start (bot) and waiting.
+        assert_eq!(all.len(), 2);
+        let seen = all.last().unwrap().0;
+        service::send(&w.db, &id, Sender::Visitor(&v), "one", Some("1"))
+            .await
+            .unwrap();
+        service::send(&w.db, &id, Sender::Visitor(&v), "one", Some("1"))
+            .await
+            .unwrap();
+        service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
+        service::send(&w.db, &id, Sender::Agent(&w.a), "two", None)
+            .await
+            .unwrap();
+        let missed = service::conversation_events_after(&w.db, cid, seen)
+            .await
+            .unwrap();
+        let described: Vec<String> = missed
+            .iter()
+            .map(|(_, e)| match e {
+                EventPayload::Message { message } => format!("message:{}", message.body),
+                EventPayload::Conversation { conversation } => format!("{:?}", conversation.state),
+            })
+            .collect();
+        assert_eq!(
+            described,
+            ["message:one", "Assigned", "message:two"],
+            "{}",
+            tdb.kind()
+        );
+        assert!(missed.windows(2).all(|p| p[0].0 < p[1].0), "in order");
+        let last = missed.last().unwrap().0;
+        assert!(service::conversation_events_after(&w.db, cid, last)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            ConversationState::parse("assigned"),
+            Some(ConversationState::Assigned)
+        );
+    }
+}
