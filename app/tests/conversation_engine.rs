@@ -326,3 +326,53 @@ async fn events_replay_exactly_what_was_missed() {
         );
     }
 }
+
+#[tokio::test]
+async fn presence_needs_the_toggle_and_a_live_lease() {
+    use app::inbox::presence;
+    use time::{Duration, OffsetDateTime};
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let now = OffsetDateTime::now_utc();
+        let company = w.a.company_id;
+        assert!(!presence::anyone_online(&w.db, company, now).await.unwrap());
+        // A heartbeat alone does not make anyone online: the toggle must be on.
+        presence::heartbeat(&w.db, &w.a, now).await.unwrap();
+        assert!(!presence::anyone_online(&w.db, company, now).await.unwrap());
+
+        presence::set_online(&w.db, &w.a, true, now).await.unwrap();
+        assert!(presence::is_toggled_on(&w.db, &w.a).await.unwrap());
+        assert!(presence::anyone_online(&w.db, company, now).await.unwrap());
+        // No heartbeat for longer than the lease (a closed laptop): nobody is online,
+        // though the toggle stays on for when the inbox comes back.
+        let later = now + presence::LEASE + Duration::seconds(1);
+        assert!(!presence::anyone_online(&w.db, company, later)
+            .await
+            .unwrap());
+        assert!(presence::is_toggled_on(&w.db, &w.a).await.unwrap());
+        presence::heartbeat(&w.db, &w.a, later).await.unwrap();
+        assert!(presence::anyone_online(&w.db, company, later)
+            .await
+            .unwrap());
+
+        // Off means off at once, heartbeat or not.
+        presence::set_online(&w.db, &w.a, false, later)
+            .await
+            .unwrap();
+        presence::heartbeat(&w.db, &w.a, later).await.unwrap();
+        assert!(
+            !presence::anyone_online(&w.db, company, later)
+                .await
+                .unwrap(),
+            "{}",
+            tdb.kind()
+        );
+        // Another company is never counted.
+        presence::set_online(&w.db, &w.b, true, later)
+            .await
+            .unwrap();
+        assert!(!presence::anyone_online(&w.db, uuid::Uuid::now_v7(), later)
+            .await
+            .unwrap());
+    }
+}

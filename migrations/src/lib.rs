@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_chatbot;
 mod m20261125_000003_conversations;
+mod m20261125_000004_presence;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_chatbot::Migration),
             Box::new(m20261125_000003_conversations::Migration),
+            Box::new(m20261125_000004_presence::Migration),
         ]
     }
 }

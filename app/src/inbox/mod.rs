@@ -1,6 +1,8 @@
 //! Conversations (F2, F3): the engine's states and wire types. The agents' inbox pages and
 //! the visitor widget are built on `service`.
 #[cfg(feature = "ssr")]
+pub mod presence;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use serde::{Deserialize, Serialize};

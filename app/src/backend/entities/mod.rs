@@ -6,6 +6,7 @@ pub mod event;
 pub mod installation;
 pub mod message;
 pub mod playbook;
+pub mod presence;
 pub mod session;
 pub mod upload;
 pub mod user;
