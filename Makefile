@@ -15,7 +15,7 @@ BINARYEN_VERSION := 132.0.0
 BINARYEN_MAJOR := 132
 DEBUG_FLAGS := --cfg erase_components
 
-.PHONY: run test tools chromium end2end-deps test-rust test-e2e build-e2e clean-cache
+.PHONY: run test tools chromium end2end-deps test-rust test-e2e build-release clean-cache
 
 ## Build a release and serve http://127.0.0.1:3000 with SQLite under ./data.
 run: tools
@@ -29,11 +29,13 @@ test-rust:
 	RUSTFLAGS="$(DEBUG_FLAGS)" cargo test -p server
 	RUSTFLAGS="$(DEBUG_FLAGS)" cargo test -p migrations
 
-build-e2e: tools
-	cargo leptos build
+## The release build `make run` serves (wasm-opt included): the browser tests run against it,
+## so a release that does not build or hydrate fails the tests.
+build-release: tools
+	cargo leptos build --release
 
-test-e2e: build-e2e
-	cd end2end && LEADLINE_BIN="$(CARGO_TARGET_DIR)/debug/leadline" \
+test-e2e: build-release
+	cd end2end && LEADLINE_BIN="$(CARGO_TARGET_DIR)/release/leadline" \
 		LEPTOS_SITE_ROOT="$(CURDIR)/target/site" npx playwright test
 
 ## The wasm target, cargo-leptos, wasm-bindgen and wasm-opt at the versions that work here.

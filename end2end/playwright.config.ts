@@ -1,11 +1,11 @@
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 
-// The server under test: the binary cargo-leptos built, on its own port with a fresh
+// The server under test: the release binary cargo-leptos built (`make build-release`), on its own port with a fresh
 // SQLite database in .tmp/ (wiped at every run), serving the site cargo-leptos wrote.
 const port = process.env.E2E_PORT ?? '3107';
 const root = path.resolve(__dirname, '..');
-const bin = process.env.LEADLINE_BIN ?? path.join(root, 'target/debug/leadline');
+const bin = process.env.LEADLINE_BIN ?? path.join(root, 'target/release/leadline');
 const dataDir = path.join(__dirname, '.tmp', 'data');
 
 export default defineConfig({

@@ -1,4 +1,5 @@
 //! The `leadline` server: configuration, the router and its guards, serving until shutdown.
+#![recursion_limit = "256"]
 pub mod config;
 pub mod middleware;
 

@@ -1,4 +1,5 @@
 //! `leadline`: serve (the default), migrate, or set up the first company from the command line.
+#![recursion_limit = "256"]
 use app::account::service;
 use app::backend::passwords::Passwords;
 use app::domain::{EmailAddress, Name, NewPassword};

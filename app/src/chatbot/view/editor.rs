@@ -212,7 +212,7 @@ fn Editor(initial: PlaybookDetail) -> impl IntoView {
                     \"Chatbot & Live Chat settings\" permission can change it."</p>
             })}
 
-            <SettingsForm settings can_edit error_for/>
+            {view! { <SettingsForm settings can_edit error_for/> }.into_any()}
 
             <section class="panel flow" aria-labelledby="flow-heading">
                 <h2 id="flow-heading">"Flow"</h2>
