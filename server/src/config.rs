@@ -54,3 +54,25 @@ impl Config {
             .is_some_and(|u| u.starts_with("https://"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(public_url: Option<&str>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            database_url: "sqlite://data/leadline.db".into(),
+            database_schema: None,
+            public_url: public_url.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn cookies_are_secure_only_behind_https() {
+        assert!(!config(None).secure_cookies());
+        assert!(!config(Some("http://chat.example.com")).secure_cookies());
+        assert!(config(Some("https://chat.example.com")).secure_cookies());
+    }
+}
