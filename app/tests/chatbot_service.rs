@@ -1,10 +1,8 @@
 //! Service tests for playbooks, on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
-use app::account::{service as accounts, Role};
-use app::backend::{authz::Actor, passwords::Passwords, testing::TestDatabase};
+use app::backend::{authz::Actor, testing, testing::TestDatabase};
 use app::chatbot::model::{Audience, Card, CardBody, CrmItem, OfflineOutcome};
 use app::chatbot::{service, LiveChatStatus, Template, SAVE_CONFLICT};
-use app::domain::{EmailAddress, Name, NewPassword};
 use app::AppError;
 use sea_orm::DatabaseConnection;
 
@@ -17,44 +15,10 @@ struct World {
 
 async fn world(tdb: &TestDatabase) -> World {
     let db = tdb.connect().await;
-    let p = Passwords::new(2);
-    let admin: Actor = accounts::setup(
-        &db,
-        &p,
-        accounts::Setup {
-            company_name: Name::parse("Acme").unwrap(),
-            admin_name: Name::parse("Ada").unwrap(),
-            email: EmailAddress::parse("ada@example.com").unwrap(),
-            password: NewPassword::parse("admin-password").unwrap(),
-        },
-    )
-    .await
-    .unwrap()
-    .into();
-    let add = |email: &str, perm: bool| accounts::NewUser {
-        name: Name::parse("U").unwrap(),
-        email: EmailAddress::parse(email).unwrap(),
-        password: NewPassword::parse("user-password").unwrap(),
-        role: Role::Regular,
-        can_manage_chatbot: perm,
-    };
-    let agent_row = accounts::add_user(&db, &p, &admin, add("agent@example.com", false))
-        .await
-        .unwrap();
-    let editor_row = accounts::add_user(&db, &p, &admin, add("editor@example.com", true))
-        .await
-        .unwrap();
-    let actor = |row: app::account::UserRow, perm: bool| Actor {
-        user_id: uuid::Uuid::parse_str(&row.id).unwrap(),
-        company_id: admin.company_id,
-        name: row.name,
-        email: row.email,
-        role: Role::Regular,
-        can_manage_chatbot: perm,
-    };
+    let admin = testing::company(&db).await;
     World {
-        agent: actor(agent_row, false),
-        editor: actor(editor_row, true),
+        agent: testing::regular_user(&db, &admin, "agent@example.com", false).await,
+        editor: testing::regular_user(&db, &admin, "editor@example.com", true).await,
         admin,
         db,
     }

@@ -1,9 +1,7 @@
 //! The conversation engine: transitions, races, idempotent sends and replay (R1, F3.5),
 //! on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
-use app::account::{service as accounts, Role};
-use app::backend::{authz::Actor, passwords::Passwords, testing::TestDatabase};
-use app::domain::{EmailAddress, Name, NewPassword};
+use app::backend::{authz::Actor, testing, testing::TestDatabase};
 use app::inbox::service::{self, Sender};
 use app::inbox::{ConversationState, EventPayload};
 use app::AppError;
@@ -17,42 +15,8 @@ struct World {
 
 async fn world(tdb: &TestDatabase) -> World {
     let db = tdb.connect().await;
-    let p = Passwords::new(2);
-    let a: Actor = accounts::setup(
-        &db,
-        &p,
-        accounts::Setup {
-            company_name: Name::parse("Acme").unwrap(),
-            admin_name: Name::parse("Agent A").unwrap(),
-            email: EmailAddress::parse("a@example.com").unwrap(),
-            password: NewPassword::parse("password-a").unwrap(),
-        },
-    )
-    .await
-    .unwrap()
-    .into();
-    let row = accounts::add_user(
-        &db,
-        &p,
-        &a,
-        accounts::NewUser {
-            name: Name::parse("Agent B").unwrap(),
-            email: EmailAddress::parse("b@example.com").unwrap(),
-            password: NewPassword::parse("password-b").unwrap(),
-            role: Role::Regular,
-            can_manage_chatbot: false,
-        },
-    )
-    .await
-    .unwrap();
-    let b = Actor {
-        user_id: uuid::Uuid::parse_str(&row.id).unwrap(),
-        company_id: a.company_id,
-        name: row.name,
-        email: row.email,
-        role: Role::Regular,
-        can_manage_chatbot: false,
-    };
+    let a = testing::company(&db).await;
+    let b = testing::regular_user(&db, &a, "b@example.com", false).await;
     World { db, a, b }
 }
 

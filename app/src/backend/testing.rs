@@ -1,6 +1,10 @@
 //! Fresh databases for tests: a SQLite file always, a PostgreSQL schema too when
 //! `LEADLINE_TEST_POSTGRES_URL` is set. Each test gets its own.
+use super::authz::Actor;
 use super::db;
+use super::passwords::Passwords;
+use crate::account::{service as accounts, Role};
+use crate::domain::{EmailAddress, Name, NewPassword};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::path::PathBuf;
 
@@ -72,5 +76,53 @@ impl Drop for TestDatabase {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// Runs setup on `db` (company "Acme"); returns its first admin.
+pub async fn company(db: &DatabaseConnection) -> Actor {
+    accounts::setup(
+        db,
+        &Passwords::new(1),
+        accounts::Setup {
+            company_name: Name::parse("Acme").expect("a valid name"),
+            admin_name: Name::parse("Ada Admin").expect("a valid name"),
+            email: EmailAddress::parse("ada@example.com").expect("a valid email"),
+            password: NewPassword::parse("admin-password").expect("a valid password"),
+        },
+    )
+    .await
+    .expect("setup runs on a fresh database")
+    .into()
+}
+
+/// Adds a regular user (password "user-password") to the admin's company.
+pub async fn regular_user(
+    db: &DatabaseConnection,
+    admin: &Actor,
+    email: &str,
+    can_manage_chatbot: bool,
+) -> Actor {
+    let row = accounts::add_user(
+        db,
+        &Passwords::new(1),
+        admin,
+        accounts::NewUser {
+            name: Name::parse("Rey Regular").expect("a valid name"),
+            email: EmailAddress::parse(email).expect("a valid email"),
+            password: NewPassword::parse("user-password").expect("a valid password"),
+            role: Role::Regular,
+            can_manage_chatbot,
+        },
+    )
+    .await
+    .expect("the admin adds a user");
+    Actor {
+        user_id: uuid::Uuid::parse_str(&row.id).expect("ids are uuids"),
+        company_id: admin.company_id,
+        name: row.name,
+        email: row.email,
+        role: Role::Regular,
+        can_manage_chatbot,
     }
 }

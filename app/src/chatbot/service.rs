@@ -6,6 +6,7 @@ use super::sanitize::sanitize;
 use super::{LiveChatStatus, PlaybookDetail, PlaybookSummary, Template, SAVE_CONFLICT};
 use crate::backend::authz::Actor;
 use crate::backend::entities::{card, playbook, upload};
+use crate::backend::rfc3339;
 use crate::error::AppError;
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
@@ -13,7 +14,7 @@ use sea_orm::{
     DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
 };
 use std::collections::HashSet;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 fn not_found() -> AppError {
@@ -37,10 +38,6 @@ fn new_key() -> String {
         .take(22)
         .map(char::from)
         .collect()
-}
-
-fn rfc3339(t: Option<OffsetDateTime>) -> Option<String> {
-    t.and_then(|t| t.format(&Rfc3339).ok())
 }
 
 fn audience_str(a: Audience) -> &'static str {
@@ -139,7 +136,7 @@ async fn detail(
         settings: settings_of(&p),
         version: p.version,
         live_chat: status(has_live_chat, p.last_loaded_at.is_some()),
-        last_loaded_at: rfc3339(p.last_loaded_at),
+        last_loaded_at: p.last_loaded_at.map(rfc3339),
         last_loaded_url: p.last_loaded_url.clone(),
         can_edit: actor.may_manage_chatbot(),
         cards,
@@ -270,7 +267,7 @@ pub async fn list(
         .map(|p| PlaybookSummary {
             id: p.id.to_string(),
             live_chat: status(with_live_chat.contains(&p.id), p.last_loaded_at.is_some()),
-            last_loaded_at: rfc3339(p.last_loaded_at),
+            last_loaded_at: p.last_loaded_at.map(rfc3339),
             last_loaded_url: p.last_loaded_url,
             name: p.name,
             active: p.active,

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::backend::authz::Actor;
 use crate::backend::entities::{conversation, event, message, user, visitor};
+use crate::backend::rfc3339;
 use crate::error::AppError;
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
@@ -13,14 +14,10 @@ use sea_orm::{
     DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     SqlErr,
 };
-use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use ConversationState::*;
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 fn not_found() -> AppError {
     AppError::NotFound(
