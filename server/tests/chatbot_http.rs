@@ -273,3 +273,31 @@ async fn the_loader_records_where_and_when_it_was_loaded() {
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn the_public_url_is_the_snippets_origin_and_https_makes_cookies_secure() {
+    let app =
+        TestApp::spawn_with_public_url(TestDatabase::sqlite(), Some("https://chat.example.com"))
+            .await;
+    let mut c = app.client();
+    let r = c
+        .call(
+            "account/setup",
+            &[
+                ("company_name", "Acme"),
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", "admin-password"),
+            ],
+        )
+        .await;
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let id = create(&mut c, "live_chat").await;
+    let p = get(&mut c, &id).await;
+    let snippet = p["snippet"].as_str().unwrap();
+    assert!(
+        snippet.starts_with("<script src=\"https://chat.example.com/widget/loader.js?p="),
+        "{snippet}"
+    );
+}

@@ -15,12 +15,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: TestDatabase) -> Self {
+        Self::spawn_with_public_url(db, None).await
+    }
+
+    /// As `spawn`, with `LEADLINE_PUBLIC_URL` set.
+    pub async fn spawn_with_public_url(db: TestDatabase, public_url: Option<&str>) -> Self {
         let config = Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: std::env::temp_dir(),
             database_url: db.url.clone(),
             database_schema: db.schema.clone(),
-            public_url: None,
+            public_url: public_url.map(str::to_string),
         };
         let conn = server::open_database(&config)
             .await
