@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod chatbot;
+pub mod crm;
 pub mod domain;
 pub mod error;
 pub mod inbox;
 pub mod ui;
+pub mod widget;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -109,9 +109,28 @@ async fn every_transition_allowed_and_refused() {
             service::send(&w.db, &id, Sender::Visitor(&v), "hello?", None).await,
             "closed",
         );
+        // The transcript says who joined and that it closed, in order (F2.3, F2.5).
         let t = service::transcript(&w.db, c.id).await.unwrap();
         let seqs: Vec<i32> = t.iter().map(|m| m.seq).collect();
-        assert_eq!(seqs, [1, 2, 3], "{}", tdb.kind());
+        assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "{}", tdb.kind());
+        let lines: Vec<(&str, &str)> = t
+            .iter()
+            .map(|m| (m.author_kind.as_str(), m.body.as_str()))
+            .collect();
+        let a_joined = service::joined(&w.a.name);
+        let b_joined = service::joined(&w.b.name);
+        assert_eq!(
+            lines,
+            [
+                ("visitor", "Hello?"),
+                ("system", a_joined.as_str()),
+                ("agent", "Hi, I am A"),
+                ("system", b_joined.as_str()),
+                ("agent", "B here"),
+                ("system", a_joined.as_str()),
+                ("system", service::CLOSED_NOTE),
+            ]
+        );
     }
 }
 
@@ -272,9 +291,10 @@ async fn events_replay_exactly_what_was_missed() {
                 EventPayload::Conversation { conversation } => format!("{:?}", conversation.state),
             })
             .collect();
+        let joined = format!("message:{}", service::joined(&w.a.name));
         assert_eq!(
             described,
-            ["message:one", "Assigned", "message:two"],
+            ["message:one", "Assigned", joined.as_str(), "message:two"],
             "{}",
             tdb.kind()
         );

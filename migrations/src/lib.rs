@@ -5,6 +5,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_chatbot;
 mod m20261125_000003_conversations;
 mod m20261125_000004_presence;
+mod m20261125_000005_crm;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_chatbot::Migration),
             Box::new(m20261125_000003_conversations::Migration),
             Box::new(m20261125_000004_presence::Migration),
+            Box::new(m20261125_000005_crm::Migration),
         ]
     }
 }

@@ -73,6 +73,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(app::chatbot::endpoints::routes())
+        .merge(app::widget::endpoints::routes())
+        .merge(app::inbox::endpoints::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
@@ -93,6 +95,11 @@ pub async fn serve(
     let mut state = AppState::new(leptos_options(addr), db.clone());
     state.public_url = config.public_url.as_deref().map(Into::into);
     let app = router(state, &config);
+    let listener_task = config
+        .database_url
+        .starts_with("postgres")
+        .then(|| app::backend::hub::listen(config.database_url.clone()));
+    let timers = tokio::spawn(wait_timers(db.clone()));
     let sweeper = tokio::spawn(async move {
         let store = DbSessionStore::new(db);
         loop {
@@ -110,7 +117,28 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    timers.abort();
+    if let Some(l) = listener_task {
+        l.abort();
+    }
     result
+}
+
+/// Every second, conversations whose wait time passed go offline and run their offline
+/// flow — exactly once, whichever instance gets there first, and after a restart too.
+async fn wait_timers(db: DatabaseConnection) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match app::inbox::service::expire_overdue(&db, time::OffsetDateTime::now_utc()).await {
+            Ok(moved) if !moved.is_empty() => {
+                tracing::info!(count = moved.len(), "wait time passed: offline flow ran");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not run the wait timers"),
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

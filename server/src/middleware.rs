@@ -55,6 +55,8 @@ fn is_cross_origin(headers: &HeaderMap) -> bool {
 /// Security headers on every response (R8). Pages set their own nonce-based CSP; anything
 /// else gets a strict default. The admin app can never be framed.
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    // The widget frame is framed by customers' sites; its own CSP says which (R8).
+    let framable = request.uri().path().starts_with("/widget/frame/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -65,7 +67,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !framable {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

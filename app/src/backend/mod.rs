@@ -3,9 +3,11 @@ pub mod authz;
 pub mod db;
 pub mod entities;
 pub mod errors;
+pub mod hub;
 pub mod passwords;
 pub mod ratelimit;
 pub mod sessions;
+pub mod sse;
 pub mod state;
 pub mod testing;
 

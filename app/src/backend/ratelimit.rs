@@ -52,6 +52,22 @@ impl Default for LoginLimits {
     }
 }
 
+/// Visitor API limits (R7): per client address and per visitor token.
+#[derive(Debug)]
+pub struct VisitorLimits {
+    pub per_address: RateLimiter,
+    pub per_visitor: RateLimiter,
+}
+
+impl Default for VisitorLimits {
+    fn default() -> Self {
+        Self {
+            per_address: RateLimiter::new(600, Duration::from_secs(60)),
+            per_visitor: RateLimiter::new(60, Duration::from_secs(60)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

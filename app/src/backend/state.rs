@@ -1,6 +1,6 @@
 //! The application state given to every route and server function.
 use super::passwords::Passwords;
-use super::ratelimit::LoginLimits;
+use super::ratelimit::{LoginLimits, VisitorLimits};
 use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -14,6 +14,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub passwords: Passwords,
     pub login_limits: Arc<LoginLimits>,
+    pub visitor_limits: Arc<VisitorLimits>,
     /// Set once setup is known to have run; it never goes back.
     pub installed: Arc<AtomicBool>,
     /// `LEADLINE_PUBLIC_URL`, without a trailing slash.
@@ -28,6 +29,7 @@ impl AppState {
             db,
             passwords: Passwords::new(cores),
             login_limits: Arc::new(LoginLimits::default()),
+            visitor_limits: Arc::new(VisitorLimits::default()),
             installed: Arc::new(AtomicBool::new(false)),
             public_url: None,
         }

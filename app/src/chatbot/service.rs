@@ -88,7 +88,7 @@ async fn company_playbook(
     }
 }
 
-async fn cards_of(db: &impl ConnectionTrait, playbook_id: Uuid) -> Result<Vec<Card>, AppError> {
+pub(crate) async fn cards_of(db: &impl ConnectionTrait, playbook_id: Uuid) -> Result<Vec<Card>, AppError> {
     let rows = card::Entity::find()
         .filter(card::Column::PlaybookId.eq(playbook_id))
         .order_by_asc(card::Column::Position)
@@ -109,7 +109,7 @@ async fn cards_of(db: &impl ConnectionTrait, playbook_id: Uuid) -> Result<Vec<Ca
         .collect()
 }
 
-fn settings_of(p: &playbook::Model) -> PlaybookSettings {
+pub(crate) fn settings_of(p: &playbook::Model) -> PlaybookSettings {
     PlaybookSettings {
         name: p.name.clone(),
         active: p.active,
@@ -372,6 +372,17 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
     playbook::Entity::delete_by_id(p.id).exec(db).await?;
     tracing::info!(playbook = %p.id, by = %actor.user_id, "playbook deleted");
     Ok(())
+}
+
+/// The playbook with this widget key, if any (the widget's way in; no actor).
+pub async fn by_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<playbook::Model>, AppError> {
+    Ok(playbook::Entity::find()
+        .filter(playbook::Column::Key.eq(key))
+        .one(db)
+        .await?)
 }
 
 /// Records that the widget of `key` was loaded from `page_url`, now (F1.7). Returns false for

@@ -1,5 +1,10 @@
 //! Conversations (F2, F3): the engine's states and wire types. The agents' inbox pages and
 //! the visitor widget are built on `service`.
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod endpoints;
+#[cfg(feature = "ssr")]
+pub mod flow;
 #[cfg(feature = "ssr")]
 pub mod presence;
 #[cfg(feature = "ssr")]
@@ -97,10 +102,15 @@ pub struct ConversationView {
     pub id: String,
     pub state: ConversationState,
     pub assignee_id: Option<String>,
+    /// The assignee's name, as the visitor's header shows it.
+    pub assignee_name: Option<String>,
     pub page_url: Option<String>,
     pub wait_deadline: Option<String>,
     pub closed_at: Option<String>,
     pub created_at: String,
+    /// The CRM item made from this conversation ("activity", "lead", "deal") and when (F3.6).
+    pub crm_kind: Option<String>,
+    pub crm_created_at: Option<String>,
 }
 
 /// One row of the event outbox, as streams send it (`id:` is the event id).
@@ -113,3 +123,59 @@ pub enum EventPayload {
 
 /// The longest message a visitor or agent may send, in characters (R7).
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// The inbox's folders (F3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Folder {
+    /// Waiting for someone, or unassigned again. (Offline conversations went to the CRM.)
+    Unassigned,
+    /// Assigned to the signed-in user.
+    Mine,
+    Closed,
+}
+
+impl Folder {
+    pub fn label(self) -> &'static str {
+        match self {
+            Folder::Unassigned => "Unassigned",
+            Folder::Mine => "My conversations",
+            Folder::Closed => "Closed",
+        }
+    }
+}
+
+/// How many conversations each folder holds for this user (F3.2, F3.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderCounts {
+    pub unassigned: u64,
+    pub mine: u64,
+    pub closed: u64,
+}
+
+/// One conversation of a folder list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub conversation: ConversationView,
+    /// The visitor's name or email when captured.
+    pub visitor: String,
+    pub last_message: Option<String>,
+}
+
+/// An opened conversation: the whole transcript and what the visitor told the bot (F3.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: ConversationView,
+    pub messages: Vec<MessageView>,
+    /// Authors' names by user id, for agent messages.
+    pub names: Vec<(String, String)>,
+    /// Answers and captured details, by field.
+    pub details: Vec<(String, String)>,
+}
+
+/// A user a conversation can be handed to (F3.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: String,
+    pub name: String,
+}

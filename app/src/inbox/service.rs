@@ -2,17 +2,17 @@
 //! so two agents, or a timer and an agent, cannot both win; every change writes its event
 //! row in the same transaction, and messages are numbered per conversation.
 use super::{
-    AuthorKind, ConversationState, ConversationView, EventPayload, MessageView, MAX_MESSAGE_CHARS,
+    Assignee, AuthorKind, ConversationDetail, ConversationState, ConversationSummary,
+    ConversationView, EventPayload, Folder, FolderCounts, MessageView, MAX_MESSAGE_CHARS,
 };
 use crate::backend::authz::Actor;
 use crate::backend::entities::{conversation, event, message, user, visitor};
-use crate::backend::rfc3339;
+use crate::backend::{hub, rfc3339};
 use crate::error::AppError;
 use rand::{distributions::Alphanumeric, Rng};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -25,18 +25,27 @@ fn not_found() -> AppError {
     )
 }
 
-impl From<&conversation::Model> for ConversationView {
-    fn from(c: &conversation::Model) -> Self {
-        Self {
-            id: c.id.to_string(),
-            state: ConversationState::parse(&c.state).unwrap_or(Closed),
-            assignee_id: c.assignee_id.map(|a| a.to_string()),
-            page_url: c.page_url.clone(),
-            wait_deadline: c.wait_deadline.map(rfc3339),
-            closed_at: c.closed_at.map(rfc3339),
-            created_at: rfc3339(c.created_at),
-        }
-    }
+/// The wire view of a conversation, with its assignee's name.
+pub async fn view(
+    db: &impl ConnectionTrait,
+    c: &conversation::Model,
+) -> Result<ConversationView, AppError> {
+    let assignee_name = match c.assignee_id {
+        Some(a) => user::Entity::find_by_id(a).one(db).await?.map(|u| u.name),
+        None => None,
+    };
+    Ok(ConversationView {
+        id: c.id.to_string(),
+        state: ConversationState::parse(&c.state).unwrap_or(Closed),
+        assignee_id: c.assignee_id.map(|a| a.to_string()),
+        assignee_name,
+        page_url: c.page_url.clone(),
+        wait_deadline: c.wait_deadline.map(rfc3339),
+        closed_at: c.closed_at.map(rfc3339),
+        created_at: rfc3339(c.created_at),
+        crm_kind: c.crm_kind.clone(),
+        crm_created_at: c.crm_created_at.map(rfc3339),
+    })
 }
 
 impl From<&message::Model> for MessageView {
@@ -62,7 +71,7 @@ pub fn visible_to(actor: &Actor, c: &conversation::Model) -> bool {
             || c.assignee_id == Some(actor.user_id))
 }
 
-async fn write_event(
+pub(crate) async fn write_event(
     txn: &DatabaseTransaction,
     company_id: Uuid,
     conversation_id: Uuid,
@@ -83,6 +92,15 @@ async fn write_event(
     .insert(txn)
     .await?;
     Ok(row.id)
+}
+
+/// Writes the conversation's current state as an event, in the caller's transaction.
+pub(crate) async fn write_conversation_event(
+    txn: &DatabaseTransaction,
+    c: &conversation::Model,
+) -> Result<i64, AppError> {
+    let conversation = view(txn, c).await?;
+    write_event(txn, c.company_id, c.id, &EventPayload::Conversation { conversation }).await
 }
 
 /// A new anonymous visitor with a fresh token (kept by the widget frame).
@@ -127,19 +145,13 @@ pub async fn start(
         answers: Set("{}".into()),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;
-    write_event(
-        &txn,
-        c.company_id,
-        c.id,
-        &EventPayload::Conversation {
-            conversation: (&c).into(),
-        },
-    )
-    .await?;
+    write_conversation_event(&txn, &c).await?;
     txn.commit().await?;
+    hub::wake(db, c.company_id, c.id).await;
     Ok(c)
 }
 
@@ -153,8 +165,29 @@ async fn transition(
     from: &[ConversationState],
     assignee: Option<Uuid>,
     changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
+    note: Option<String>,
 ) -> Result<Option<conversation::Model>, AppError> {
     let txn = crate::backend::db::write_txn(db).await?;
+    let Some(c) = transition_in(&txn, id, company_id, from, assignee, changes).await? else {
+        return Ok(None);
+    };
+    if let Some(note) = note {
+        append(&txn, &c, AuthorKind::System, None, &note, None).await?;
+    }
+    txn.commit().await?;
+    hub::wake(db, c.company_id, c.id).await;
+    Ok(Some(c))
+}
+
+/// The guarded change inside the caller's transaction, with its event.
+pub(crate) async fn transition_in(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    company_id: Uuid,
+    from: &[ConversationState],
+    assignee: Option<Uuid>,
+    changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<Option<conversation::Model>, AppError> {
     let mut update = conversation::Entity::update_many()
         .col_expr(
             conversation::Column::UpdatedAt,
@@ -169,24 +202,69 @@ async fn transition(
     for (col, value) in changes {
         update = update.col_expr(col, value);
     }
-    if update.exec(&txn).await?.rows_affected != 1 {
+    if update.exec(txn).await?.rows_affected != 1 {
         return Ok(None);
     }
     let c = conversation::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(AppError::Internal)?;
+    write_conversation_event(txn, &c).await?;
+    Ok(Some(c))
+}
+
+/// Appends a message in the caller's transaction: locks the conversation row first (on
+/// PostgreSQL; SQLite's write transaction already holds the lock), numbers the message after
+/// the last one, and writes its event.
+pub(crate) async fn append(
+    txn: &DatabaseTransaction,
+    c: &conversation::Model,
+    kind: AuthorKind,
+    author_id: Option<Uuid>,
+    body: &str,
+    client_id: Option<&str>,
+) -> Result<message::Model, AppError> {
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::UpdatedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
+        .filter(conversation::Column::Id.eq(c.id))
+        .exec(txn)
+        .await?;
+    let last: Option<i32> = message::Entity::find()
+        .select_only()
+        .column_as(message::Column::Seq.max(), "max_seq")
+        .filter(message::Column::ConversationId.eq(c.id))
+        .into_tuple::<Option<i32>>()
+        .one(txn)
+        .await?
+        .flatten();
+    let m = message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        conversation_id: Set(c.id),
+        seq: Set(last.unwrap_or(0) + 1),
+        author_kind: Set(kind.as_str().into()),
+        author_id: Set(author_id),
+        body: Set(body.to_string()),
+        client_id: Set(client_id.map(str::to_string)),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| {
+        crate::backend::errors::unique_or_internal(e, AppError::Conflict("taken".into()))
+    })?;
     write_event(
-        &txn,
+        txn,
         c.company_id,
         c.id,
-        &EventPayload::Conversation {
-            conversation: (&c).into(),
+        &EventPayload::Message {
+            message: (&m).into(),
         },
     )
     .await?;
-    txn.commit().await?;
-    Ok(Some(c))
+    Ok(m)
 }
 
 /// Why a guarded change did not happen, in words for the person who tried.
@@ -212,7 +290,14 @@ async fn refusal(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppError {
     }
 }
 
-fn parse_id(id: &str) -> Result<Uuid, AppError> {
+/// What the visitor and the transcript read when a user takes the conversation (F2.3).
+pub fn joined(name: &str) -> String {
+    format!("{name} joined the conversation")
+}
+
+pub const CLOSED_NOTE: &str = "The conversation was closed.";
+
+pub(crate) fn parse_id(id: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| not_found())
 }
 
@@ -236,7 +321,7 @@ pub async fn request_agent(
     } else {
         vec![(conversation::Column::State, Expr::value(Offline.as_str()))]
     };
-    transition(db, c.id, c.company_id, &[Bot], None, changes).await
+    transition(db, c.id, c.company_id, &[Bot], None, changes, None).await
 }
 
 /// "Assign to me": a waiting or unassigned conversation becomes the actor's.
@@ -257,6 +342,7 @@ pub async fn assign_to_me(
             Expr::value(Option::<OffsetDateTime>::None),
         ),
     ];
+    let note = Some(joined(&actor.name));
     match transition(
         db,
         id,
@@ -264,6 +350,7 @@ pub async fn assign_to_me(
         &[Waiting, Unassigned],
         None,
         changes,
+        note,
     )
     .await?
     {
@@ -288,6 +375,7 @@ pub async fn reassign(
     if !visible_to(actor, &current) {
         return Err(not_found());
     }
+    let mut note = None;
     let changes = match to {
         None => vec![
             (
@@ -303,7 +391,9 @@ pub async fn reassign(
             let bad = || AppError::validation("assignee", "Choose an active user of your company.");
             let to = Uuid::parse_str(to).map_err(|_| bad())?;
             match user::Entity::find_by_id(to).one(db).await? {
-                Some(u) if u.company_id == actor.company_id && u.active => {}
+                Some(u) if u.company_id == actor.company_id && u.active => {
+                    note = Some(joined(&u.name));
+                }
                 _ => return Err(bad()),
             }
             vec![
@@ -322,11 +412,12 @@ pub async fn reassign(
                 &[Assigned],
                 Some(actor.user_id),
                 changes,
+                note,
             )
             .await?
         }
         Some(Unassigned) => {
-            transition(db, id, actor.company_id, &[Unassigned], None, changes).await?
+            transition(db, id, actor.company_id, &[Unassigned], None, changes, note).await?
         }
         _ => None,
     };
@@ -359,6 +450,7 @@ pub async fn close(
         &[Assigned],
         Some(actor.user_id),
         changes.clone(),
+        Some(CLOSED_NOTE.into()),
     )
     .await?;
     let result = match mine {
@@ -371,6 +463,7 @@ pub async fn close(
                 &[Waiting, Unassigned, Offline],
                 None,
                 changes,
+                Some(CLOSED_NOTE.into()),
             )
             .await?
         }
@@ -381,8 +474,9 @@ pub async fn close(
     }
 }
 
-/// Moves every waiting conversation whose deadline has passed to offline, each exactly once
-/// (any instance may run this). Returns the conversations this call moved.
+/// Moves every waiting conversation whose deadline has passed to offline and runs the Live
+/// Chat card's offline flow in the same transaction, each exactly once (any instance may run
+/// this, any number of times). Returns the conversations this call moved.
 pub async fn expire_overdue(
     db: &DatabaseConnection,
     now: OffsetDateTime,
@@ -395,10 +489,22 @@ pub async fn expire_overdue(
         .await?;
     let mut moved = Vec::new();
     for c in overdue {
-        let changes = vec![(conversation::Column::State, Expr::value(Offline.as_str()))];
-        if let Some(c) = transition(db, c.id, c.company_id, &[Waiting], None, changes).await? {
-            moved.push(c);
-        }
+        let txn = crate::backend::db::write_txn(db).await?;
+        let changes = vec![
+            (conversation::Column::State, Expr::value(Offline.as_str())),
+            (
+                conversation::Column::WaitDeadline,
+                Expr::value(Option::<OffsetDateTime>::None),
+            ),
+        ];
+        let Some(c) = transition_in(&txn, c.id, c.company_id, &[Waiting], None, changes).await?
+        else {
+            continue;
+        };
+        let c = super::flow::went_offline(&txn, c).await?;
+        txn.commit().await?;
+        hub::wake(db, c.company_id, c.id).await;
+        moved.push(c);
     }
     Ok(moved)
 }
@@ -476,45 +582,17 @@ pub async fn send(
                 return Ok((existing, false));
             }
         }
-        let last: Option<i32> = message::Entity::find()
-            .select_only()
-            .column_as(message::Column::Seq.max(), "max_seq")
-            .filter(message::Column::ConversationId.eq(id))
-            .into_tuple::<Option<i32>>()
-            .one(&txn)
-            .await?
-            .flatten();
-        let inserted = message::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            conversation_id: Set(id),
-            seq: Set(last.unwrap_or(0) + 1),
-            author_kind: Set(kind.as_str().into()),
-            author_id: Set(author_id),
-            body: Set(body.to_string()),
-            client_id: Set(client_id.map(str::to_string)),
-            created_at: Set(OffsetDateTime::now_utc()),
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
+        match append(&txn, &c, kind, author_id, body, client_id).await {
             Ok(m) => {
-                write_event(
-                    &txn,
-                    c.company_id,
-                    id,
-                    &EventPayload::Message {
-                        message: (&m).into(),
-                    },
-                )
-                .await?;
                 txn.commit().await?;
+                hub::wake(db, c.company_id, c.id).await;
                 return Ok((m, true));
             }
             // A concurrent send took this seq (or this client id): try again.
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(AppError::Conflict(_)) => {
                 txn.rollback().await?;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Err(AppError::Conflict(
@@ -553,4 +631,192 @@ pub async fn conversation_events_after(
             Ok((e.id, payload))
         })
         .collect()
+}
+
+/// Which states and assignee make up a folder for this user (F3.5 built in).
+fn folder_condition(actor: &Actor, folder: Folder) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    let base = Condition::all().add(conversation::Column::CompanyId.eq(actor.company_id));
+    match folder {
+        Folder::Unassigned => base.add(
+            conversation::Column::State.is_in([Waiting.as_str(), Unassigned.as_str()]),
+        ),
+        Folder::Mine => base
+            .add(conversation::Column::State.eq(Assigned.as_str()))
+            .add(conversation::Column::AssigneeId.eq(actor.user_id)),
+        Folder::Closed => base.add(conversation::Column::State.eq(Closed.as_str())),
+    }
+}
+
+pub const PAGE_SIZE: u64 = 50;
+
+/// A folder's conversations, newest first, `PAGE_SIZE` at a time (`before`: the last id of
+/// the previous page).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    folder: Folder,
+    before: Option<&str>,
+) -> Result<Vec<ConversationSummary>, AppError> {
+    let mut q = conversation::Entity::find().filter(folder_condition(actor, folder));
+    if let Some(b) = before {
+        q = q.filter(conversation::Column::Id.lt(parse_id(b)?));
+    }
+    let rows = q
+        .order_by_desc(conversation::Column::Id)
+        .limit(PAGE_SIZE)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        let last = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(c.id))
+            .order_by_desc(message::Column::Seq)
+            .one(db)
+            .await?
+            .map(|m| m.body.chars().take(140).collect());
+        let who = crate::crm::service::Captured::from_answers(&c.answers);
+        out.push(ConversationSummary {
+            conversation: view(db, &c).await?,
+            visitor: who
+                .name
+                .or(who.email)
+                .unwrap_or_else(|| "Website visitor".into()),
+            last_message: last,
+        });
+    }
+    Ok(out)
+}
+
+/// The folder counts this user may see.
+pub async fn counts(db: &DatabaseConnection, actor: &Actor) -> Result<FolderCounts, AppError> {
+    use sea_orm::PaginatorTrait;
+    let count = |f| {
+        conversation::Entity::find()
+            .filter(folder_condition(actor, f))
+            .count(db)
+    };
+    Ok(FolderCounts {
+        unassigned: count(Folder::Unassigned).await?,
+        mine: count(Folder::Mine).await?,
+        closed: count(Folder::Closed).await?,
+    })
+}
+
+/// An opened conversation (F3.3), unless it is someone else's (F3.5).
+pub async fn detail(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<ConversationDetail, AppError> {
+    let id = parse_id(id)?;
+    let c = conversation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| visible_to(actor, c))
+        .ok_or_else(not_found)?;
+    let messages = transcript(db, c.id).await?;
+    let author_ids: Vec<Uuid> = messages.iter().filter_map(|m| m.author_id).collect();
+    let names = if author_ids.is_empty() {
+        Vec::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(author_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.name))
+            .collect()
+    };
+    let details: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&c.answers).unwrap_or_default();
+    Ok(ConversationDetail {
+        conversation: view(db, &c).await?,
+        messages: messages.iter().map(Into::into).collect(),
+        names,
+        details: details
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+    })
+}
+
+/// The active users of the company, to hand a conversation to (F3.4).
+pub async fn assignees(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<Assignee>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::CompanyId.eq(actor.company_id))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| Assignee {
+            id: u.id.to_string(),
+            name: u.name,
+        })
+        .collect())
+}
+
+/// The agent stream's events after `after`: what this user may see (F3.5). A conversation
+/// taken by someone else arrives only as `hidden` with its id, so lists can drop it.
+pub async fn agent_events_after(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    after: i64,
+) -> Result<Vec<(i64, Option<(&'static str, String)>)>, AppError> {
+    let rows = event::Entity::find()
+        .filter(event::Column::CompanyId.eq(actor.company_id))
+        .filter(event::Column::Id.gt(after))
+        .order_by_asc(event::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().filter_map(|e| e.conversation_id).collect();
+    let current: std::collections::HashMap<Uuid, conversation::Model> =
+        conversation::Entity::find()
+            .filter(conversation::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+    let mut out = Vec::with_capacity(rows.len() + 1);
+    for e in &rows {
+        let payload: EventPayload =
+            serde_json::from_str(&e.payload).map_err(|_| AppError::Internal)?;
+        let item = match payload {
+            EventPayload::Conversation { conversation } => {
+                let theirs = conversation.state == Assigned
+                    && conversation.assignee_id != Some(actor.user_id.to_string());
+                if theirs {
+                    let hidden = serde_json::json!({ "id": conversation.id });
+                    Some(("hidden", hidden.to_string()))
+                } else {
+                    let json = serde_json::to_string(&conversation).map_err(|_| AppError::Internal)?;
+                    Some(("conversation", json))
+                }
+            }
+            EventPayload::Message { message } => {
+                // Only while the conversation is visible to this user now.
+                let visible = e
+                    .conversation_id
+                    .and_then(|id| current.get(&id))
+                    .is_some_and(|c| visible_to(actor, c));
+                if visible {
+                    let json = serde_json::to_string(&message).map_err(|_| AppError::Internal)?;
+                    Some(("message", json))
+                } else {
+                    None
+                }
+            }
+        };
+        out.push((e.id, item));
+    }
+    let last = rows.last().map_or(after, |e| e.id);
+    let counts = serde_json::to_string(&counts(db, actor).await?).map_err(|_| AppError::Internal)?;
+    out.push((last, Some(("counts", counts))));
+    Ok(out)
 }

@@ -19,6 +19,12 @@ pub struct Model {
     pub answers: String,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// The card waiting for the visitor's input, if any.
+    pub flow_card: Option<String>,
+    pub qualified: Option<bool>,
+    /// The CRM item created from this conversation (activity, lead, deal) and when.
+    pub crm_kind: Option<String>,
+    pub crm_created_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,164 @@
+//! Agent server functions (F3): presence, folders, a conversation, and every action on it.
+//! Each one checks who is asking; F3.5 is enforced in the service beneath.
+use super::{Assignee, ConversationDetail, ConversationSummary, ConversationView, Folder};
+use super::{FolderCounts, MessageView};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::backend::{
+    authz,
+    state::{app_state, reply},
+};
+#[cfg(feature = "ssr")]
+use super::{presence, service};
+
+/// The "Online" toggle (F3.1); on also starts the presence lease.
+#[server(prefix = "/api", endpoint = "inbox/online")]
+pub async fn set_online(online: bool) -> Result<bool, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            presence::set_online(&state.db, &actor, online, time::OffsetDateTime::now_utc())
+                .await?;
+            Ok(online)
+        }
+        .await,
+    )
+}
+
+/// Whether this user's "Online" toggle is on (it survives a reload).
+#[server(prefix = "/api", endpoint = "inbox/status")]
+pub async fn online_status() -> Result<bool, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            presence::is_toggled_on(&state.db, &actor).await
+        }
+        .await,
+    )
+}
+
+/// A folder's conversations, newest first; `before` pages on.
+#[server(prefix = "/api", endpoint = "inbox/list")]
+pub async fn list_conversations(
+    folder: Folder,
+    before: Option<String>,
+) -> Result<Vec<ConversationSummary>, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::list(&state.db, &actor, folder, before.as_deref()).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "inbox/counts")]
+pub async fn get_folder_counts() -> Result<FolderCounts, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::counts(&state.db, &actor).await
+        }
+        .await,
+    )
+}
+
+/// An opened conversation: transcript, page, captured details (F3.3).
+#[server(prefix = "/api", endpoint = "inbox/conversation")]
+pub async fn get_conversation(id: String) -> Result<ConversationDetail, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::detail(&state.db, &actor, &id).await
+        }
+        .await,
+    )
+}
+
+/// "Assign to me".
+#[server(prefix = "/api", endpoint = "inbox/assign")]
+pub async fn assign_to_me(id: String) -> Result<ConversationView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let c = service::assign_to_me(&state.db, &actor, &id).await?;
+            service::view(&state.db, &c).await
+        }
+        .await,
+    )
+}
+
+/// The top-right dropdown: to another user, or to nobody (`to` empty: "Unassigned").
+#[server(prefix = "/api", endpoint = "inbox/reassign")]
+pub async fn reassign(id: String, to: Option<String>) -> Result<ConversationView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let to = to.filter(|t| !t.is_empty());
+            let c = service::reassign(&state.db, &actor, &id, to.as_deref()).await?;
+            service::view(&state.db, &c).await
+        }
+        .await,
+    )
+}
+
+/// A reply; `client_id` makes a retry store it once (R1).
+#[server(prefix = "/api", endpoint = "inbox/send")]
+pub async fn send_message(
+    id: String,
+    body: String,
+    client_id: Option<String>,
+) -> Result<MessageView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let (m, _) = service::send(
+                &state.db,
+                &id,
+                service::Sender::Agent(&actor),
+                &body,
+                client_id.as_deref(),
+            )
+            .await?;
+            Ok((&m).into())
+        }
+        .await,
+    )
+}
+
+/// "Close conversation" (F3.7): for good.
+#[server(prefix = "/api", endpoint = "inbox/close")]
+pub async fn close_conversation(id: String) -> Result<ConversationView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let c = service::close(&state.db, &actor, &id).await?;
+            service::view(&state.db, &c).await
+        }
+        .await,
+    )
+}
+
+/// Who a conversation can be handed to.
+#[server(prefix = "/api", endpoint = "inbox/assignees")]
+pub async fn list_assignees() -> Result<Vec<Assignee>, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::assignees(&state.db, &actor).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,435 @@
+//! The widget's HTTP side: `/widget/loader.js` for customers' pages, the chat frame
+//! `/widget/frame/{key}` with its script and stylesheet, and the visitor API
+//! `/api/visitor/…` the frame calls (rate-limited per visitor and per address, R7).
+use super::service;
+use crate::backend::{hub::Wake, sse, state::AppState};
+use crate::chatbot::model::{PlaybookSettings, RuleOp};
+use crate::error::AppError;
+use crate::inbox::flow::AnswerInput;
+use axum::{
+    extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+const LOADER_JS: &str = include_str!("assets/loader.js");
+const FRAME_JS: &str = include_str!("assets/frame.js");
+const FRAME_CSS: &str = include_str!("assets/frame.css");
+const MAIN_CSS: &str = include_str!("../../../style/main.css");
+
+/// The frame's stylesheet: the message rules the editor preview uses (F1.6), then its own.
+pub static FRAME_STYLESHEET: LazyLock<String> = LazyLock::new(|| {
+    let shared = MAIN_CSS
+        .split_once("/* widget-shared:start")
+        .and_then(|(_, rest)| rest.split_once("*/"))
+        .and_then(|(_, rest)| rest.split_once("/* widget-shared:end */"))
+        .map_or("", |(shared, _)| shared);
+    format!("{}\n{FRAME_CSS}", shared.trim())
+});
+
+/// Visitor API bodies are small: a message is at most 4,000 characters.
+const MAX_BODY_BYTES: usize = 32 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/widget/loader.js", get(loader))
+        .route("/widget/seen", post(seen))
+        .route("/widget/frame/{key}", get(frame))
+        .route("/widget/frame.js", get(frame_js))
+        .route("/widget/frame.css", get(frame_css))
+        .route("/api/visitor/start", post(start))
+        .route("/api/visitor/resume", post(resume))
+        .route("/api/visitor/answer", post(answer))
+        .route("/api/visitor/messages", post(send))
+        .route("/api/visitor/events", get(events))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+fn error_response(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(e)).into_response()
+}
+
+fn reply<T: serde::Serialize>(r: Result<T, AppError>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+/// Leadline's origin as the customer's page reaches it.
+fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:3000");
+    format!("http://{host}")
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn asset(content_type: &'static str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoaderQuery {
+    p: Option<String>,
+    /// The page URL, when the caller reports it itself.
+    u: Option<String>,
+}
+
+fn settings_of_key(p: &crate::backend::entities::playbook::Model) -> PlaybookSettings {
+    crate::chatbot::service::settings_of(p)
+}
+
+/// The loader for the playbook `p`: its targeting rules, delay and colour are baked in.
+/// Loading it records where and when (F1.7); the loader also reports the full page URL.
+async fn loader(
+    State(state): State<AppState>,
+    Query(q): Query<LoaderQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let js = |status: StatusCode, body: String| {
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response()
+    };
+    let Some(key) = q.p.filter(|k| !k.is_empty() && k.len() <= 32) else {
+        return js(StatusCode::BAD_REQUEST, "/* Leadline: missing playbook key */".into());
+    };
+    let page = q.u.or_else(|| {
+        headers
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .map(str::to_string)
+    });
+    let page = service::clean_url(page.as_deref());
+    let p = match crate::chatbot::service::by_key(&state.db, &key).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return js(StatusCode::NOT_FOUND, "/* Leadline: unknown playbook */".into()),
+        Err(_) => {
+            return js(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "/* Leadline: unavailable */".into(),
+            )
+        }
+    };
+    if crate::chatbot::service::record_load(&state.db, &key, page.as_deref())
+        .await
+        .is_err()
+    {
+        return js(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/* Leadline: unavailable */".into(),
+        );
+    }
+    if !p.active {
+        return js(StatusCode::OK, "/* Leadline: this playbook is inactive */".into());
+    }
+    let s = settings_of_key(&p);
+    let rules: Vec<(&str, &str)> = s
+        .rules
+        .iter()
+        .map(|r| {
+            let op = match r.op {
+                RuleOp::Contains => "c",
+                RuleOp::Equals => "e",
+                RuleOp::StartsWith => "s",
+            };
+            (op, r.value.as_str())
+        })
+        .collect();
+    let config = serde_json::json!({
+        "o": origin(&state, &headers),
+        "k": p.key,
+        "r": rules,
+        "d": s.delay_seconds,
+        "c": s.accent_color,
+    });
+    // `</` cannot end a script in JSON-in-JS; the config is data, never code.
+    let config = config.to_string().replace("</", "<\\/");
+    js(StatusCode::OK, LOADER_JS.replace("__LEADLINE__", &config))
+}
+
+/// The loader's report of the page it runs on (a beacon from the customer's page).
+async fn seen(State(state): State<AppState>, Query(q): Query<LoaderQuery>) -> StatusCode {
+    let (Some(key), Some(url)) = (q.p, service::clean_url(q.u.as_deref())) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    match crate::chatbot::service::record_load(&state.db, &key, Some(&url)).await {
+        Ok(true) => StatusCode::NO_CONTENT,
+        Ok(false) => StatusCode::NOT_FOUND,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[derive(Deserialize)]
+struct FrameQuery {
+    /// The embedding page's origin (postMessage goes only there).
+    o: Option<String>,
+    /// The embedding page's URL.
+    u: Option<String>,
+}
+
+/// The chat frame: server-rendered HTML, one script, one stylesheet, a strict CSP whose
+/// `frame-ancestors` is the playbook's site allow-list (any site when it is empty) (R8).
+async fn frame(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<FrameQuery>,
+) -> Response {
+    let p = match crate::chatbot::service::by_key(&state.db, &key).await {
+        Ok(Some(p)) if p.active => p,
+        Ok(_) => return (StatusCode::NOT_FOUND, "This chat is not available.").into_response(),
+        Err(e) => return error_response(e),
+    };
+    let s = settings_of_key(&p);
+    let ancestors = if s.allowed_sites.is_empty() {
+        "*".to_string()
+    } else {
+        s.allowed_sites.join(" ")
+    };
+    let parent = q
+        .o
+        .and_then(|o| crate::chatbot::model::parse_site(&o).ok())
+        .filter(|o| s.allowed_sites.is_empty() || s.allowed_sites.contains(o))
+        .unwrap_or_default();
+    let page = service::clean_url(q.u.as_deref()).unwrap_or_default();
+    let avatar = match &s.avatar {
+        Some(id) => format!(
+            r#"<img class="ll-avatar" src="/uploads/{}" alt="">"#,
+            escape(id)
+        ),
+        None => String::new(),
+    };
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chat with {bot}</title><link rel="stylesheet" href="/widget/frame.css"><script src="/widget/frame.js" defer></script></head>
+<body data-key="{key}" data-accent="{accent}" data-bot="{bot}" data-parent="{parent}" data-page="{page}">
+<header class="ll-head">{avatar}<h1 class="ll-name">{bot}</h1><button type="button" class="ll-close" aria-label="Minimize chat">&#x2013;</button></header>
+<main class="ll-log" role="log" aria-live="polite" aria-label="Conversation"></main>
+<p class="ll-note" role="status" hidden></p>
+<div class="ll-prompt"></div>
+<form class="ll-compose" hidden><label for="ll-text">Message</label><textarea id="ll-text" name="message" rows="2" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form>
+</body></html>"#,
+        bot = escape(&s.bot_name),
+        key = escape(&p.key),
+        accent = escape(&s.accent_color),
+        parent = escape(&parent),
+        page = escape(&page),
+    );
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    );
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+async fn frame_js() -> Response {
+    asset("text/javascript; charset=utf-8", FRAME_JS.to_string())
+}
+
+async fn frame_css() -> Response {
+    asset("text/css; charset=utf-8", FRAME_STYLESHEET.clone())
+}
+
+/// Counts one visitor request against the per-address and per-visitor limits (R7).
+fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(), AppError> {
+    let too_many = || {
+        AppError::TooManyRequests("Too many messages at once. Wait a moment and try again.".into())
+    };
+    if !state.visitor_limits.per_address.allow(&addr.ip().to_string()) {
+        return Err(too_many());
+    }
+    if let Some(t) = token {
+        if !state.visitor_limits.per_visitor.allow(t) {
+            return Err(too_many());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    key: String,
+    token: Option<String>,
+    page_url: Option<String>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Json(b): Json<StartBody>,
+) -> Response {
+    reply(
+        async {
+            limit(&state, &addr, b.token.as_deref())?;
+            service::start(&state.db, &b.key, b.token.as_deref(), b.page_url.as_deref()).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct ResumeBody {
+    token: String,
+    conversation_id: String,
+    page_url: Option<String>,
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Json(b): Json<ResumeBody>,
+) -> Response {
+    reply(
+        async {
+            limit(&state, &addr, Some(&b.token))?;
+            service::resume(&state.db, &b.token, &b.conversation_id, b.page_url.as_deref()).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct AnswerBody {
+    token: String,
+    conversation_id: String,
+    card_id: String,
+    #[serde(flatten)]
+    input: AnswerInput,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Json(b): Json<AnswerBody>,
+) -> Response {
+    reply(
+        async {
+            limit(&state, &addr, Some(&b.token))?;
+            service::answer(&state.db, &b.token, &b.conversation_id, &b.card_id, &b.input).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct SendBody {
+    token: String,
+    conversation_id: String,
+    body: String,
+    client_id: Option<String>,
+}
+
+async fn send(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Json(b): Json<SendBody>,
+) -> Response {
+    reply(
+        async {
+            limit(&state, &addr, Some(&b.token))?;
+            service::send(
+                &state.db,
+                &b.token,
+                &b.conversation_id,
+                &b.body,
+                b.client_id.as_deref(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    c: String,
+    t: String,
+    after: Option<i64>,
+}
+
+/// The visitor's event stream: one per conversation, opened once the chat is open.
+async fn events(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Query(q): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = limit(&state, &addr, Some(&q.t)) {
+        return error_response(e);
+    }
+    // Check the pair now, so a wrong token gets a clear refusal and not an empty stream.
+    if let Err(e) = service::events_after(&state.db, &q.t, &q.c, i64::MAX).await {
+        return error_response(e);
+    }
+    let after = sse::resume_point(&headers, q.after);
+    let conversation_id = match uuid::Uuid::parse_str(&q.c) {
+        Ok(id) => id,
+        Err(_) => return error_response(AppError::NotFound("No such conversation.".into())),
+    };
+    let db = state.db.clone();
+    sse::stream(
+        after,
+        move |w: &Wake| w.concerns_conversation(conversation_id),
+        move |after| {
+            let db = db.clone();
+            async move {
+                let events = service::events_of(&db, conversation_id, after).await?;
+                Ok(events
+                    .into_iter()
+                    .map(|(id, e)| {
+                        let name = match e {
+                            super::VisitorEvent::Message { .. } => "message",
+                            super::VisitorEvent::State { .. } => "state",
+                        };
+                        (id, Some((name, serde_json::to_string(&e).unwrap_or_default())))
+                    })
+                    .collect())
+            }
+        },
+        || async {},
+    )
+    .into_response()
+}
