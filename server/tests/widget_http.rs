@@ -1,0 +1,513 @@
+//! Black-box HTTP tests of the visitor widget and the engine behind it (F2, F1.8, F3.5, R1,
+//! R7, R8, B1): a visitor reaches the Live Chat card, an agent takes it, messages go both
+//! ways through the event streams, replays miss nothing, the offline flow fills the CRM.
+mod support;
+
+use app::backend::testing::TestDatabase;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::Duration;
+use support::{Client, TestApp};
+
+/// An active playbook: the Live Chat template's flow, or `cards` instead; returns its key.
+async fn playbook(admin: &mut Client, cards: Option<Value>, sites: &[&str]) -> String {
+    let r = admin
+        .call("playbooks/create", &[("template", "live_chat")])
+        .await;
+    let id: String = r.json().await.unwrap();
+    let p: Value = admin
+        .call("playbooks/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut settings = p["settings"].clone();
+    settings["active"] = json!(true);
+    settings["bot_name"] = json!("Leadbot");
+    settings["allowed_sites"] = json!(sites);
+    let cards = cards.unwrap_or_else(|| p["cards"].clone());
+    let r = admin
+        .call_json(
+            "playbooks/save",
+            &json!({ "id": id, "version": p["version"], "settings": settings, "cards": cards }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    p["key"].as_str().unwrap().to_string()
+}
+
+fn live_chat_card(create: &str) -> Value {
+    json!({ "id": "live", "audience": "everyone", "body": { "kind": "live_chat",
+        "online_message": "<p>Someone will join you.</p>", "wait_seconds": 60,
+        "offline_message": "<p>Nobody is here; we will write to you.</p>",
+        "offline_outcome": "qualify", "offline_create": create } })
+}
+
+fn capture_then_live_chat(create: &str) -> Value {
+    json!([
+        { "id": "hello", "audience": "everyone", "body": { "kind": "message", "text": "<p>Hi!</p>" } },
+        { "id": "who", "audience": "everyone", "body": { "kind": "capture",
+            "text": "<p>Who are you?</p>", "fields": ["name", "email", "organization"] } },
+        live_chat_card(create),
+    ])
+}
+
+async fn visitor(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/visitor/{path}", app.base))
+        // The frame is served by Leadline, but the API also takes calls from anywhere.
+        .header("origin", "https://shop.example.com")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn start(app: &TestApp, key: &str, token: Option<&str>) -> Value {
+    let (s, v) = visitor(
+        app,
+        "start",
+        json!({ "key": key, "token": token, "page_url": "https://shop.example.com/pricing" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+async fn online(agent: &mut Client) {
+    let r = agent.call("inbox/online", &[("online", "true")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+struct Sse {
+    id: Option<i64>,
+    event: String,
+    data: Value,
+}
+
+/// Reads a stream until `enough` says so, or `wait` passes.
+async fn read_events(
+    mut r: reqwest::Response,
+    wait: Duration,
+    enough: impl Fn(&[Sse]) -> bool,
+) -> Vec<Sse> {
+    let mut buf = String::new();
+    let mut out: Vec<Sse> = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while !enough(&out) {
+        let chunk = match tokio::time::timeout_at(deadline, r.chunk()).await {
+            Ok(Ok(Some(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (None, String::from("message"), None);
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(v.trim()).ok();
+                }
+            }
+            if let Some(data) = data {
+                out.push(Sse { id, event, data });
+            }
+        }
+    }
+    out
+}
+
+async fn visitor_stream(app: &TestApp, v: &Value, after: i64, last_event_id: Option<i64>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().get(format!(
+        "{}/api/visitor/events?c={}&t={}&after={after}",
+        app.base,
+        v["conversation_id"].as_str().unwrap(),
+        v["token"].as_str().unwrap()
+    ));
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id.to_string());
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r
+}
+
+fn bodies(messages: &Value) -> Vec<String> {
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_duplicates() {
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        let key = playbook(&mut admin, None, &[]).await;
+        online(&mut admin).await;
+
+        let v = start(&app, &key, None).await;
+        assert_eq!(v["state"], "waiting", "{kind}: {v}");
+        assert_eq!(v["agent_name"], Value::Null);
+        let texts = bodies(&v["messages"]);
+        assert!(texts[0].contains("How can we help"), "{texts:?}");
+        assert!(texts[1].contains("join this chat"), "{texts:?}");
+        assert_eq!(v["messages"][0]["html"], true);
+        let id = v["conversation_id"].as_str().unwrap().to_string();
+        let token = v["token"].as_str().unwrap().to_string();
+
+        // The agent sees it in Unassigned, with the page the visitor is on.
+        let list: Value = admin
+            .call("inbox/list", &[("folder", "unassigned")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list[0]["conversation"]["id"], id.as_str());
+        assert_eq!(
+            list[0]["conversation"]["page_url"],
+            "https://shop.example.com/pricing"
+        );
+
+        // The visitor's stream, from where the view ended.
+        let after = v["last_event_id"].as_i64().unwrap();
+        let stream = visitor_stream(&app, &v, after, None).await;
+        let r = admin.call("inbox/assign", &[("id", &id)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = admin
+            .call("inbox/send", &[("id", &id), ("body", "Hello, I am Ada"), ("client_id", "a-1")])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let events = read_events(stream, Duration::from_secs(10), |e| {
+            e.iter().any(|e| e.data["message"]["body"] == "Hello, I am Ada")
+        })
+        .await;
+        let seen: Vec<String> = events
+            .iter()
+            .map(|e| match e.event.as_str() {
+                "message" => format!("message:{}", e.data["message"]["body"].as_str().unwrap()),
+                other => format!("{other}:{}", e.data["agent_name"].as_str().unwrap_or("-")),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                "state:Ada Admin",
+                "message:Ada Admin joined the conversation",
+                "message:Hello, I am Ada"
+            ],
+            "{kind}"
+        );
+        assert!(events.iter().all(|e| e.id.is_some()));
+
+        // The visitor answers; a retried send (same client id) is stored once.
+        let send = json!({ "token": token, "conversation_id": id, "body": "Hi Ada!", "client_id": "v-1" });
+        let (s1, m1) = visitor(&app, "messages", send.clone()).await;
+        let (s2, m2) = visitor(&app, "messages", send).await;
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(m1["seq"], m2["seq"]);
+        let detail: Value = admin
+            .call("inbox/conversation", &[("id", &id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let all = bodies(&detail["messages"]);
+        assert_eq!(all.iter().filter(|b| *b == "Hi Ada!").count(), 1, "{all:?}");
+
+        // A dropped stream resumes after its Last-Event-ID with exactly what was missed.
+        let first = events[0].id.unwrap();
+        let again = visitor_stream(&app, &v, 0, Some(first)).await;
+        let replay = read_events(again, Duration::from_secs(10), |e| {
+            e.iter().any(|e| e.data["message"]["body"] == "Hi Ada!")
+        })
+        .await;
+        let replayed: Vec<&str> = replay
+            .iter()
+            .filter_map(|e| e.data["message"]["body"].as_str())
+            .collect();
+        assert_eq!(
+            replayed,
+            ["Ada Admin joined the conversation", "Hello, I am Ada", "Hi Ada!"],
+            "{kind}"
+        );
+        assert!(replay.iter().all(|e| e.id.unwrap() > first));
+
+        // After a reload the frame resumes the same conversation, with the agent's name.
+        let (s, back) = visitor(
+            &app,
+            "resume",
+            json!({ "token": token, "conversation_id": id, "page_url": "https://shop.example.com/contact" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(back["agent_name"], "Ada Admin");
+        assert_eq!(back["messages"].as_array().unwrap().len(), 5);
+        let detail: Value = admin
+            .call("inbox/conversation", &[("id", &id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(detail["conversation"]["page_url"], "https://shop.example.com/contact");
+
+        // Closing tells the visitor; a new conversation can start with the same token.
+        let r = admin.call("inbox/close", &[("id", &id)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, closed) = visitor(&app, "resume", json!({ "token": token, "conversation_id": id })).await;
+        assert_eq!(closed["state"], "closed");
+        assert!(bodies(&closed["messages"]).contains(&"The conversation was closed.".to_string()));
+        let (s, _) = visitor(
+            &app,
+            "messages",
+            json!({ "token": token, "conversation_id": id, "body": "still there?" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let next = start(&app, &key, Some(&token)).await;
+        assert_eq!(next["token"], token.as_str());
+        assert_ne!(next["conversation_id"], id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn another_users_conversation_is_refused_on_every_agent_function_and_stream() {
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        let b_id = app.add_user(&mut admin, "b@example.com", "regular").await;
+        let mut b = app.login("b@example.com", "regular-password").await;
+        let key = playbook(&mut admin, None, &[]).await;
+        online(&mut admin).await;
+        let v = start(&app, &key, None).await;
+        let id = v["conversation_id"].as_str().unwrap().to_string();
+        let token = v["token"].as_str().unwrap().to_string();
+
+        // B's stream from the beginning, opened before A takes it.
+        let b_stream = b.http.get(format!("{}/api/events", app.base))
+            .header("cookie", format!("leadline_session={}", b.cookie.clone().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(b_stream.status(), StatusCode::OK);
+
+        assert_eq!(admin.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
+        admin.call("inbox/send", &[("id", &id), ("body", "secret from A")]).await;
+        visitor(&app, "messages", json!({ "token": token, "conversation_id": id, "body": "secret from visitor" })).await;
+
+        // Every agent function refuses B (not found: B does not learn it exists).
+        for (endpoint, form) in [
+            ("inbox/conversation", vec![("id", id.as_str())]),
+            ("inbox/assign", vec![("id", id.as_str())]),
+            ("inbox/reassign", vec![("id", id.as_str()), ("to", b_id.as_str())]),
+            ("inbox/reassign", vec![("id", id.as_str())]),
+            ("inbox/send", vec![("id", id.as_str()), ("body", "let me in")]),
+            ("inbox/close", vec![("id", id.as_str())]),
+        ] {
+            let r = b.call(endpoint, &form).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{kind}: {endpoint}");
+        }
+        for folder in ["unassigned", "mine", "closed"] {
+            let list: Value = b.call("inbox/list", &[("folder", folder)]).await.json().await.unwrap();
+            assert!(list.as_array().unwrap().is_empty(), "{kind}: {folder}: {list}");
+        }
+        let counts: Value = b.call("inbox/counts", &[]).await.json().await.unwrap();
+        assert_eq!(counts, json!({ "unassigned": 0, "mine": 0, "closed": 0 }));
+        let counts: Value = admin.call("inbox/counts", &[]).await.json().await.unwrap();
+        assert_eq!(counts, json!({ "unassigned": 0, "mine": 1, "closed": 0 }));
+
+        // B's stream carried the bot part (while nobody had it) but nothing after A took it.
+        let events = read_events(b_stream, Duration::from_secs(3), |e| {
+            e.iter().any(|e| e.event == "hidden")
+        })
+        .await;
+        assert!(events.iter().any(|e| e.event == "hidden" && e.data["id"] == id.as_str()), "{kind}: {events:?}");
+        for e in &events {
+            let text = e.data.to_string();
+            assert!(!text.contains("secret"), "{kind}: B received {text}");
+            assert!(!text.contains("joined the conversation"), "{kind}: B received {text}");
+            if e.event == "conversation" {
+                assert_ne!(e.data["state"], "assigned", "{kind}: {text}");
+            }
+        }
+
+        // Once A hands it to B, B may act.
+        let r = admin.call("inbox/reassign", &[("id", &id), ("to", &b_id)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = b.call("inbox/send", &[("id", &id), ("body", "B here")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(admin.call("inbox/conversation", &[("id", &id)]).await.status(), StatusCode::NOT_FOUND);
+        // Signed out: no stream at all.
+        let r = reqwest::get(format!("{}/api/events", app.base)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
+    use app::backend::entities::{activity, deal, lead, organization, person};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let conn = db.connect().await;
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        for (n, item) in ["lead", "deal", "activity"].iter().enumerate() {
+            let key = playbook(&mut admin, Some(capture_then_live_chat(item)), &[]).await;
+            let v = start(&app, &key, None).await;
+            assert_eq!(v["state"], "bot");
+            assert_eq!(v["prompt"]["kind"], "capture", "{v}");
+            let id = v["conversation_id"].as_str().unwrap().to_string();
+            let answer = |fields: Value| {
+                json!({ "token": v["token"], "conversation_id": id, "card_id": "who", "fields": fields })
+            };
+            // Bad input is refused on its field; nothing moves on.
+            let (s, e) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "not-an-email", "organization": "Acme Shoes" }))).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(e["Validation"]["field"], "email", "{e}");
+            let (s, after) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "Vera@Example.com", "organization": "Acme Shoes" }))).await;
+            assert_eq!(s, StatusCode::OK, "{after}");
+            assert_eq!(after["state"], "offline", "{kind}: {after}");
+            assert_eq!(after["prompt"], Value::Null);
+            let texts = bodies(&after["messages"]);
+            assert!(texts.iter().any(|t| t.contains("Nobody is here")), "{texts:?}");
+            assert!(texts.iter().any(|t| t.contains("Email: vera@example.com")), "{texts:?}");
+            // A retried answer changes nothing.
+            let (s, again) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "vera@example.com", "organization": "Acme Shoes" }))).await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(again["messages"], after["messages"]);
+
+            let cid = uuid::Uuid::parse_str(&id).unwrap();
+            let made = match *item {
+                "lead" => lead::Entity::find().filter(lead::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
+                "deal" => deal::Entity::find().filter(deal::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
+                _ => activity::Entity::find().filter(activity::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
+            };
+            assert_eq!(made, 1, "{kind}: one {item}");
+            // The person is reused by email, the organization by name.
+            assert_eq!(person::Entity::find().count(&conn).await.unwrap(), 1, "{kind} after {n}");
+            assert_eq!(organization::Entity::find().count(&conn).await.unwrap(), 1);
+        }
+        let p = person::Entity::find().one(&conn).await.unwrap().unwrap();
+        assert_eq!((p.name.as_str(), p.email.as_deref()), ("Vera", Some("vera@example.com")));
+    }
+}
+
+#[tokio::test]
+async fn the_wait_time_passing_runs_the_offline_flow_once() {
+    use app::backend::entities::lead;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    for db in TestDatabase::all().await {
+        let conn = db.connect().await;
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        let key = playbook(&mut admin, None, &[]).await;
+        online(&mut admin).await;
+        let v = start(&app, &key, None).await;
+        assert_eq!(v["state"], "waiting");
+        let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(61);
+        // The server's own timer and this call race; exactly one runs the flow.
+        let (a, b) = tokio::join!(
+            app::inbox::service::expire_overdue(&conn, later),
+            app::inbox::service::expire_overdue(&conn, later)
+        );
+        assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
+        let (_, after) = visitor(&app, "resume", json!({ "token": v["token"], "conversation_id": v["conversation_id"] })).await;
+        assert_eq!(after["state"], "offline");
+        let texts = bodies(&after["messages"]);
+        assert_eq!(texts.iter().filter(|t| t.contains("nobody is available")).count(), 1, "{texts:?}");
+        assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 1);
+        let r = admin.call("inbox/assign", &[("id", v["conversation_id"].as_str().unwrap())]).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+}
+
+#[tokio::test]
+async fn visitor_endpoints_refuse_bad_input_and_floods() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let key = playbook(&mut admin, None, &[]).await;
+    online(&mut admin).await;
+    let (s, _) = visitor(&app, "start", json!({ "key": "nope" })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let v = start(&app, &key, None).await;
+    let id = v["conversation_id"].as_str().unwrap();
+    // Another visitor's token cannot read or write this conversation.
+    let other = start(&app, &key, None).await;
+    let (s, _) = visitor(&app, "resume", json!({ "token": other["token"], "conversation_id": id })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = reqwest::get(format!("{}/api/visitor/events?c={id}&t={}", app.base, other["token"].as_str().unwrap())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Too long a message: a clear error, and nothing stored.
+    let long = "x".repeat(4001);
+    let (s, e) = visitor(&app, "messages", json!({ "token": v["token"], "conversation_id": id, "body": long })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["Validation"]["message"].as_str().unwrap().contains("4000"));
+    // A flood from one visitor gets 429 and a message to wait.
+    let mut statuses = Vec::new();
+    for n in 0..70 {
+        let (s, _) = visitor(&app, "messages", json!({ "token": v["token"], "conversation_id": id, "body": format!("m{n}") })).await;
+        statuses.push(s);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(statuses[..50].iter().all(|s| *s == StatusCode::OK));
+}
+
+fn gzipped(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap().len()
+}
+
+#[tokio::test]
+async fn the_frame_may_be_framed_only_by_allowed_sites_and_the_widget_fits_its_budget() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let key = playbook(&mut admin, None, &["https://shop.example.com"]).await;
+    let base = app.base.clone();
+    let get = |path: String| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.unwrap() }
+    };
+
+    let frame = get(format!("/widget/frame/{key}?o=https%3A%2F%2Fshop.example.com")).await;
+    assert_eq!(frame.status(), StatusCode::OK);
+    let csp = frame.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors https://shop.example.com"), "{csp}");
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    assert!(frame.headers().get("x-frame-options").is_none());
+    let html = frame.text().await.unwrap();
+    assert!(html.contains("data-parent=\"https://shop.example.com\""));
+    assert!(html.contains("Leadbot"));
+    // A page not on the list is not trusted as the parent.
+    let other = get(format!("/widget/frame/{key}?o=https%3A%2F%2Fevil.example")).await.text().await.unwrap();
+    assert!(other.contains("data-parent=\"\""));
+    // The admin app stays unframable.
+    let login = get("/login".into()).await;
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+
+    let loader = get(format!("/widget/loader.js?p={key}")).await;
+    assert_eq!(loader.status(), StatusCode::OK);
+    let loader = loader.bytes().await.unwrap();
+    assert!(String::from_utf8_lossy(&loader).contains(&key));
+    let js = get("/widget/frame.js".into()).await.bytes().await.unwrap();
+    let css = get("/widget/frame.css".into()).await.bytes().await.unwrap();
+    assert!(String::from_utf8_lossy(&css).contains(".message-body"), "the editor's message rules");
+    let (l, f, j, c) = (gzipped(&loader), gzipped(html.as_bytes()), gzipped(&js), gzipped(&css));
+    println!("widget gzipped: loader {l} B, frame {f} B, script {j} B, stylesheet {c} B, total {} B", l + f + j + c);
+    assert!(l <= 3 * 1024, "loader is {l} B gzipped, over 3 KB (B1)");
+    assert!(l + f + j + c <= 30 * 1024, "widget is {} B gzipped, over 30 KB (B1)", l + f + j + c);
+}
