@@ -511,3 +511,42 @@ async fn the_frame_may_be_framed_only_by_allowed_sites_and_the_widget_fits_its_b
     assert!(l <= 3 * 1024, "loader is {l} B gzipped, over 3 KB (B1)");
     assert!(l + f + j + c <= 30 * 1024, "widget is {} B gzipped, over 30 KB (B1)", l + f + j + c);
 }
+
+#[tokio::test]
+async fn a_stored_deadline_fires_by_the_servers_own_timer() {
+    use app::backend::entities::conversation;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let conn = db.connect().await;
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        let key = playbook(&mut admin, None, &[]).await;
+        online(&mut admin).await;
+        let v = start(&app, &key, None).await;
+        assert_eq!(v["state"], "waiting");
+        // As after a restart: the deadline is only in the database, and it has passed.
+        let id = uuid::Uuid::parse_str(v["conversation_id"].as_str().unwrap()).unwrap();
+        conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::WaitDeadline,
+                Expr::value(Some(time::OffsetDateTime::now_utc() - time::Duration::seconds(5))),
+            )
+            .filter(conversation::Column::Id.eq(id))
+            .exec(&conn)
+            .await
+            .unwrap();
+        let mut state = Value::Null;
+        for _ in 0..50 {
+            let (_, now) = visitor(&app, "resume", json!({ "token": v["token"], "conversation_id": v["conversation_id"] })).await;
+            state = now["state"].clone();
+            if state == "offline" {
+                let texts = bodies(&now["messages"]);
+                assert_eq!(texts.iter().filter(|t| t.contains("nobody is available")).count(), 1);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(state, "offline", "{kind}: the server's timer fired");
+    }
+}
