@@ -42,3 +42,51 @@ export async function signInAdmin(page: Page) {
   await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }
+
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import type { APIRequestContext, FrameLocator } from '@playwright/test';
+
+/** A customer's website on another origin (its own port): two pages with the snippet of `key`. */
+export async function hostSite() {
+  const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
+  const site = { origin: '', key: '', close: async () => {} };
+  const page = (title: string, other: string) => `<!doctype html><html><head><title>${title}</title></head><body>
+<h1>${title}</h1><p><a href="${other}">Next page</a></p>
+<script src="${leadline}/widget/loader.js?p=${site.key}"></script></body></html>`;
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(req.url?.startsWith('/pricing') ? page('Pricing', '/') : page('Shop home', '/pricing'));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  site.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  site.close = () => new Promise<void>((done) => server.close(() => done()));
+  return site;
+}
+
+/** An active playbook from the Live Chat template (bot name "Leadbot"); returns its key. */
+export async function activeLiveChatPlaybook(api: APIRequestContext): Promise<string> {
+  const created = await api.post('/api/playbooks/create', { form: { template: 'live_chat' } });
+  expect(created.ok()).toBeTruthy();
+  const id = await created.json();
+  const p = await (await api.post('/api/playbooks/get', { form: { id } })).json();
+  const settings = { ...p.settings, active: true, bot_name: 'Leadbot' };
+  const saved = await api.post('/api/playbooks/save', {
+    data: { id, version: p.version, settings, cards: p.cards },
+  });
+  expect(saved.ok()).toBeTruthy();
+  return p.key;
+}
+
+/** Clicks the launcher on a host page; the chat frame. */
+export async function openChat(visitor: Page): Promise<FrameLocator> {
+  await visitor.getByRole('button', { name: 'Open chat' }).click();
+  return visitor.frameLocator('iframe[title="Chat"]');
+}
+
+/** The conversation id the visitor's chat frame keeps. */
+export async function conversationOf(visitor: Page, key: string): Promise<string> {
+  const frame = visitor.frames().find((f) => f.url().includes('/widget/frame/'));
+  const saved = await frame!.evaluate((k) => localStorage.getItem(`leadline:${k}`), key);
+  return JSON.parse(saved!).conversation;
+}

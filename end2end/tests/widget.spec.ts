@@ -1,77 +1,39 @@
-import { test, expect, Page, APIRequestContext, FrameLocator } from '@playwright/test';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
-import { signInAdmin, admin, watchConsole } from './helpers';
+import { test, expect } from '@playwright/test';
+import {
+  signInAdmin, admin, watchConsole, hostSite, activeLiveChatPlaybook, openChat, conversationOf,
+} from './helpers';
 
 // A customer's website on another origin (another port) with the snippet pasted in, a visitor
-// on it, and an agent acting through the agent API (the inbox page comes with its own issue).
+// on it, and an agent acting through the agent API (the inbox page has its own tests).
 
-let host: http.Server;
-let hostOrigin = '';
-let key = '';
-
-function page(title: string, other: string): string {
-  const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
-  return `<!doctype html><html><head><title>${title}</title></head><body>
-<h1>${title}</h1><p><a href="${other}">Next page</a></p>
-<script src="${leadline}/widget/loader.js?p=${key}"></script></body></html>`;
-}
+let site: Awaited<ReturnType<typeof hostSite>>;
 
 test.beforeAll(async () => {
-  host = http.createServer((req, res) => {
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(req.url?.startsWith('/pricing') ? page('Pricing', '/') : page('Shop home', '/pricing'));
-  });
-  await new Promise<void>((done) => host.listen(0, '127.0.0.1', done));
-  hostOrigin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  site = await hostSite();
 });
 
 test.afterAll(async () => {
-  await new Promise((done) => host.close(done));
+  await site.close();
 });
-
-async function activeLiveChatPlaybook(api: APIRequestContext): Promise<string> {
-  const created = await api.post('/api/playbooks/create', { form: { template: 'live_chat' } });
-  expect(created.ok()).toBeTruthy();
-  const id = await created.json();
-  const p = await (await api.post('/api/playbooks/get', { form: { id } })).json();
-  const settings = { ...p.settings, active: true, bot_name: 'Leadbot' };
-  const saved = await api.post('/api/playbooks/save', {
-    data: { id, version: p.version, settings, cards: p.cards },
-  });
-  expect(saved.ok()).toBeTruthy();
-  return p.key;
-}
-
-async function openChat(visitor: Page): Promise<FrameLocator> {
-  await visitor.getByRole('button', { name: 'Open chat' }).click();
-  return visitor.frameLocator('iframe[title="Chat"]');
-}
-
-async function conversationOf(visitor: Page): Promise<string> {
-  const frame = visitor.frames().find((f) => f.url().includes('/widget/frame/'));
-  const saved = await frame!.evaluate((k) => localStorage.getItem(`leadline:${k}`), key);
-  return JSON.parse(saved!).conversation;
-}
 
 test('a visitor on another site talks to the bot, then to an agent, across pages', async ({ browser, page }) => {
   const errors: string[] = [];
   await signInAdmin(page);
   const api = page.request;
-  key = await activeLiveChatPlaybook(api);
+  site.key = await activeLiveChatPlaybook(api);
   expect((await api.post('/api/inbox/online', { form: { online: 'true' } })).ok()).toBeTruthy();
 
   const visitorContext = await browser.newContext();
   const visitor = await visitorContext.newPage();
   watchConsole(visitor, errors);
-  await visitor.goto(`${hostOrigin}/`);
+  await visitor.goto(`${site.origin}/`);
   const chat = await openChat(visitor);
   await expect(chat.getByRole('heading', { name: 'Leadbot' })).toBeVisible();
   await expect(chat.getByText('How can we help you today?')).toBeVisible();
   await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
 
   // The agent finds it in Unassigned and takes it.
-  const id = await conversationOf(visitor);
+  const id = await conversationOf(visitor, site.key);
   const unassigned = await (await api.post('/api/inbox/list', { form: { folder: 'unassigned' } })).json();
   expect(unassigned.map((c: any) => c.conversation.id)).toContain(id);
   expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
@@ -117,7 +79,7 @@ test('a visitor on another site talks to the bot, then to an agent, across pages
       const d = await (await api.post('/api/inbox/conversation', { form: { id } })).json();
       return d.conversation.page_url;
     })
-    .toBe(`${hostOrigin}/pricing`);
+    .toBe(`${site.origin}/pricing`);
   expect((await api.post('/api/inbox/send', { form: { id, body: 'Still here?' } })).ok()).toBeTruthy();
   await expect(again.getByText('Still here?')).toBeVisible();
 
@@ -134,17 +96,17 @@ test('with nobody online the visitor gets the offline message and a lead is crea
   const errors: string[] = [];
   await signInAdmin(page);
   const api = page.request;
-  key = await activeLiveChatPlaybook(api);
+  site.key = await activeLiveChatPlaybook(api);
   expect((await api.post('/api/inbox/online', { form: { online: 'false' } })).ok()).toBeTruthy();
 
   const visitorContext = await browser.newContext();
   const visitor = await visitorContext.newPage();
   watchConsole(visitor, errors);
-  await visitor.goto(`${hostOrigin}/pricing`);
+  await visitor.goto(`${site.origin}/pricing`);
   const chat = await openChat(visitor);
   await expect(chat.getByText('Sorry, nobody is available right now.')).toBeVisible();
   await expect(chat.getByText('One of our team will join')).toHaveCount(0);
-  const id = await conversationOf(visitor);
+  const id = await conversationOf(visitor, site.key);
   await expect
     .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).conversation.crm_kind)
     .toBe('lead');

@@ -1,0 +1,256 @@
+//! Live Chat: the agents' inbox (F3). Folders with live counts, the conversation list, the
+//! opened conversation with its actions, and the "Online" toggle. One event stream per tab
+//! (`/api/events`) keeps it all live; while it is open it also keeps the user's presence.
+use super::api::{
+    get_conversation, get_folder_counts, list_assignees, list_conversations, online_status,
+    AssignToMe, CloseConversation, Reassign, SetOnline,
+};
+use super::{
+    AuthorKind, ConversationDetail, ConversationState, ConversationSummary, Folder, FolderCounts,
+    MessageView,
+};
+use crate::error::AppError;
+use crate::ui::states::ErrorState;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+mod chat;
+use chat::ChatWindow;
+
+/// `2026-11-25T06:30:12.123Z` → `2026-11-25 06:30 UTC`.
+pub fn when(rfc3339: &str) -> String {
+    let s = rfc3339.replace('T', " ");
+    format!("{} UTC", s.get(..16).unwrap_or(&s))
+}
+
+fn folder_key(f: Folder) -> &'static str {
+    match f {
+        Folder::Unassigned => "unassigned",
+        Folder::Mine => "mine",
+        Folder::Closed => "closed",
+    }
+}
+
+/// Bumped on every change the event stream reports; views refetch on it.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub list: RwSignal<u64>,
+    pub open: RwSignal<u64>,
+    pub counts: RwSignal<Option<FolderCounts>>,
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let query = use_query_map();
+    let folder = Memo::new(move |_| match query.read().get("folder").as_deref() {
+        Some("mine") => Folder::Mine,
+        Some("closed") => Folder::Closed,
+        _ => Folder::Unassigned,
+    });
+    let open_id = Memo::new(move |_| query.read().get("c").filter(|c| !c.is_empty()));
+    let live = Live {
+        list: RwSignal::new(0),
+        open: RwSignal::new(0),
+        counts: RwSignal::new(None),
+    };
+    provide_context(live);
+    let initial_counts = Resource::new(move || live.list.get(), |_| get_folder_counts());
+    let list = Resource::new(
+        move || (folder.get(), live.list.get()),
+        |(f, _)| list_conversations(f, None),
+    );
+    let detail = Resource::new(
+        move || (open_id.get(), live.open.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_conversation(id).await.map(Some),
+                None => Ok::<Option<ConversationDetail>, AppError>(None),
+            }
+        },
+    );
+    let assignees = Resource::new(|| (), |_| list_assignees());
+
+    #[cfg(feature = "hydrate")]
+    stream::listen(live, open_id);
+
+    let count = move |f: Folder| {
+        let c = live
+            .counts
+            .get()
+            .or_else(|| initial_counts.get().and_then(Result::ok))
+            .unwrap_or_default();
+        match f {
+            Folder::Unassigned => c.unassigned,
+            Folder::Mine => c.mine,
+            Folder::Closed => c.closed,
+        }
+    };
+    let folder_link = move |f: Folder| {
+        let href = format!("/inbox?folder={}", folder_key(f));
+        view! {
+            <li>
+                <A href=href attr:class=move || if folder.get() == f { "folder current" } else { "folder" }
+                    attr:aria-current=move || (folder.get() == f).then_some("page")>
+                    <span>{f.label()}</span>
+                    <span class="count" aria-label=move || format!("{} conversations", count(f))>
+                        <Transition fallback=|| "…">{move || count(f).to_string()}</Transition>
+                    </span>
+                </A>
+            </li>
+        }
+    };
+    view! {
+        <Title text="Live Chat · Leadline"/>
+        <div class="inbox">
+            <aside class="inbox-side">
+                <h1>"Live Chat"</h1>
+                <nav aria-label="Folders">
+                    <ul class="folders">
+                        {folder_link(Folder::Unassigned)}
+                        {folder_link(Folder::Mine)}
+                        {folder_link(Folder::Closed)}
+                    </ul>
+                </nav>
+                <Transition fallback=|| view! { <p class="hint">"Loading conversations…"</p> }>
+                    {move || list.get().map(|r| match r {
+                        Err(error) => view! { <ErrorState error/> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="hint">"No conversations here."</p>
+                        }.into_any(),
+                        Ok(rows) => view! {
+                            <ul class="conversation-list" aria-label=move || folder.get().label()>
+                                {rows.into_iter().map(|row| view! { <ListItem row folder open_id/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Transition>
+                <OnlineToggle/>
+            </aside>
+            <section class="inbox-main">
+                <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                    {move || detail.get().map(|r| match r {
+                        Err(error) => view! { <ErrorState error/> }.into_any(),
+                        Ok(None) => view! {
+                            <p class="hint empty-chat">"Choose a conversation."</p>
+                        }.into_any(),
+                        Ok(Some(d)) => view! {
+                            <ChatWindow detail=d assignees=assignees/>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn ListItem(row: ConversationSummary, folder: Memo<Folder>, open_id: Memo<Option<String>>) -> impl IntoView {
+    let id = row.conversation.id.clone();
+    let href = format!("/inbox?folder={}&c={}", folder_key(folder.get_untracked()), id);
+    let current = move || open_id.get().as_deref() == Some(id.as_str());
+    let state = match row.conversation.state {
+        ConversationState::Waiting => "Waiting",
+        ConversationState::Unassigned => "Unassigned",
+        ConversationState::Assigned => "Assigned",
+        ConversationState::Closed => "Closed",
+        ConversationState::Offline => "Offline",
+        ConversationState::Bot => "With the bot",
+    };
+    view! {
+        <li>
+            <A href=href attr:class=move || if current() { "conversation current" } else { "conversation" }>
+                <span class="who">{row.visitor}</span>
+                <span class="state">{state}</span>
+                <span class="preview">{row.last_message.unwrap_or_default()}</span>
+            </A>
+        </li>
+    }
+}
+
+/// F3.1: bottom-left; its state survives a reload.
+#[component]
+fn OnlineToggle() -> impl IntoView {
+    let status = Resource::new(|| (), |_| online_status());
+    let set = ServerAction::<SetOnline>::new();
+    let on = move || match set.value().get() {
+        Some(Ok(v)) => v,
+        _ => status.get().and_then(Result::ok).unwrap_or(false),
+    };
+    view! {
+        <div class="online-toggle">
+            <Transition fallback=|| ()>
+                <label>
+                    <input type="checkbox" role="switch" prop:checked=on
+                        on:change=move |ev| { set.dispatch(SetOnline { online: event_target_checked(&ev) }); }/>
+                    <span>"Online"</span>
+                </label>
+            </Transition>
+            {move || set.value().get().and_then(Result::err).map(|e| view! { <p class="field-error">{e.to_string()}</p> })}
+        </div>
+    }
+}
+
+pub fn author_label(m: &MessageView, names: &[(String, String)]) -> String {
+    match m.author {
+        AuthorKind::Visitor => "Visitor".into(),
+        AuthorKind::Bot => "Chatbot".into(),
+        AuthorKind::System => String::new(),
+        AuthorKind::Agent => m
+            .author_id
+            .as_ref()
+            .and_then(|a| names.iter().find(|(id, _)| id == a))
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| "Agent".into()),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod stream {
+    use super::Live;
+    use leptos::prelude::*;
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    /// The tab's event stream: counts update in place; any change refetches the list, and
+    /// the open conversation when it is concerned.
+    pub fn listen(live: Live, open_id: Memo<Option<String>>) {
+        let Ok(es) = web_sys::EventSource::new("/api/events") else {
+            return;
+        };
+        for name in ["conversation", "hidden", "message", "counts"] {
+            let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let data = e.data().as_string().unwrap_or_default();
+                let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                match name {
+                    "counts" => {
+                        if let Ok(c) = serde_json::from_value(json) {
+                            live.counts.set(Some(c));
+                        }
+                    }
+                    "message" => {
+                        let conv = json["conversation_id"].as_str().map(str::to_string);
+                        if conv.is_some() && conv == open_id.get_untracked() {
+                            live.open.update(|n| *n += 1);
+                        }
+                        live.list.update(|n| *n += 1);
+                    }
+                    _ => {
+                        let conv = json["id"].as_str().map(str::to_string);
+                        if conv.is_some() && conv == open_id.get_untracked() {
+                            live.open.update(|n| *n += 1);
+                        }
+                        live.list.update(|n| *n += 1);
+                    }
+                }
+            });
+            let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+            cb.forget();
+        }
+        let es = StoredValue::new_local(es);
+        on_cleanup(move || es.with_value(|es| es.close()));
+    }
+}
+
+#[allow(unused_imports)]
+use {AssignToMe as _, CloseConversation as _, Reassign as _};

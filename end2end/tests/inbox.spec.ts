@@ -1,0 +1,136 @@
+import { test, expect, Page } from '@playwright/test';
+import {
+  signInAdmin, admin, logIn, open, watchConsole, hostSite, activeLiveChatPlaybook, openChat,
+} from './helpers';
+
+// The Live Chat inbox with two agents and a visitor on a host page of another origin.
+
+const bea = { name: 'Bea Agent', email: 'bea@example.com', password: 'bea-password' };
+let site: Awaited<ReturnType<typeof hostSite>>;
+
+test.beforeAll(async () => {
+  site = await hostSite();
+});
+
+test.afterAll(async () => {
+  await site.close();
+});
+
+function folder(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name });
+}
+
+async function goOnline(page: Page) {
+  const toggle = page.getByRole('switch', { name: 'Online' });
+  await toggle.check();
+  await expect(toggle).toBeChecked();
+}
+
+test('two agents and a visitor: take, talk, reassign, close', async ({ browser, page }) => {
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await signInAdmin(page);
+  const added = await page.request.post('/api/users/add', {
+    form: { name: bea.name, email: bea.email, password: bea.password, role: 'regular' },
+  });
+  expect([200, 422]).toContain(added.status());
+  site.key = await activeLiveChatPlaybook(page.request);
+
+  // Agent A goes online in the inbox; agent B has the inbox open too.
+  await open(page, '/inbox');
+  await goOnline(page);
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.getByRole('switch', { name: 'Online' })).toBeChecked();
+  const bContext = await browser.newContext();
+  const b = await bContext.newPage();
+  watchConsole(b, errors);
+  await logIn(b, bea.email, bea.password);
+  await expect(b.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await open(b, '/inbox');
+  const before = Number(await folder(b, 'Unassigned').locator('.count').innerText());
+
+  // The visitor reaches the Live Chat card: it appears live in both Unassigned folders.
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+  await expect(folder(page, 'Unassigned').locator('.count')).toHaveText(String(before + 1));
+  await expect(folder(b, 'Unassigned').locator('.count')).toHaveText(String(before + 1));
+  await expect(b.locator('.conversation').first()).toContainText('Waiting');
+
+  // A opens it and clicks "Assign to me": it leaves B's Unassigned.
+  await page.locator('.conversation').first().click();
+  await expect(page.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+  await expect(page.locator('.visitor-page')).toHaveText(`${site.origin}/`);
+  const url = page.url();
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(page.getByText(`Assigned to ${admin.name}`)).toBeVisible();
+  await expect(folder(page, 'My conversations').locator('.count')).toHaveText(/[1-9]/);
+  await expect(folder(b, 'Unassigned').locator('.count')).toHaveText(String(before));
+  await expect(chat.getByText(`${admin.name} joined the conversation`)).toBeVisible();
+  await expect(chat.getByRole('heading', { name: admin.name })).toBeVisible();
+  // B cannot open it, even by its address.
+  await open(b, url.replace(/^https?:\/\/[^/]+/, ''));
+  await expect(b.getByText('assigned to someone else')).toBeVisible();
+
+  // Messages both ways, live.
+  await page.getByLabel('Message').fill('Hello, this is Ada');
+  await page.getByLabel('Message').press('Enter');
+  await expect(chat.getByText('Hello, this is Ada')).toBeVisible();
+  await chat.getByLabel('Message').fill('Hi Ada, a question');
+  await chat.getByLabel('Message').press('Enter');
+  await expect(page.getByText('Hi Ada, a question')).toBeVisible();
+
+  // A hands it to B through the dropdown; B finds it in My conversations and replies.
+  await page.getByLabel('Assigned to').selectOption({ label: bea.name });
+  await expect(page.getByText('does not exist, or it is assigned to someone else')).toBeVisible();
+  await open(b, '/inbox?folder=mine');
+  await expect(folder(b, 'My conversations').locator('.count')).toHaveText('1');
+  await b.locator('.conversation').first().click();
+  await expect(b.getByText('Hi Ada, a question')).toBeVisible();
+  await b.getByLabel('Message').fill('Bea here, I can help');
+  await b.getByRole('button', { name: 'Send' }).click();
+  await expect(chat.getByText('Bea here, I can help')).toBeVisible();
+  await expect(chat.getByRole('heading', { name: bea.name })).toBeVisible();
+
+  // B closes it: the visitor is told; it is in Closed with its timestamp, for good.
+  await b.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(b.getByText(/^Closed \d{4}-\d\d-\d\d \d\d:\d\d UTC$/)).toBeVisible();
+  await expect(chat.getByText('This conversation has been closed.')).toBeVisible();
+  await open(b, '/inbox?folder=closed');
+  await b.locator('.conversation').first().click();
+  await expect(b.getByText('Bea here, I can help')).toBeVisible();
+  await expect(b.getByRole('button', { name: 'Assign to me' })).toHaveCount(0);
+  await expect(b.getByLabel('Message')).toHaveCount(0);
+  const id = new URL(b.url()).searchParams.get('c')!;
+  const reopen = await b.request.post('/api/inbox/assign', { form: { id } });
+  expect(reopen.status()).toBe(409);
+  expect(errors).toEqual([]);
+  await vContext.close();
+  await bContext.close();
+});
+
+test('the Online toggle off means a new visitor gets the offline flow at once', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  // Bea might be online from an earlier test: take her offline too.
+  const bContext = await browser.newContext();
+  const b = await bContext.newPage();
+  await logIn(b, bea.email, bea.password);
+  await expect(b.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await b.request.post('/api/inbox/online', { form: { online: 'false' } });
+  await bContext.close();
+
+  await open(page, '/inbox');
+  const toggle = page.getByRole('switch', { name: 'Online' });
+  if (await toggle.isChecked()) await toggle.uncheck();
+  await expect(toggle).not.toBeChecked();
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/pricing`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('Sorry, nobody is available right now.')).toBeVisible();
+  await vContext.close();
+});
