@@ -3,7 +3,7 @@
 #![cfg(feature = "ssr")]
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
 use app::chatbot::model::{
-    Audience, Card, CardBody, CaptureField, CrmItem, OfflineOutcome, PlaybookSettings,
+    Audience, CaptureField, Card, CardBody, CrmItem, OfflineOutcome, PlaybookSettings,
     QualificationAnswer,
 };
 use app::chatbot::{service as playbooks, Template};
@@ -47,14 +47,26 @@ fn flow() -> Vec<Card> {
             CardBody::Qualification {
                 text: "<p>Are you a company?</p>".into(),
                 answers: vec![
-                    QualificationAnswer { label: "Yes".into(), qualified: true },
-                    QualificationAnswer { label: "No".into(), qualified: false },
+                    QualificationAnswer {
+                        label: "Yes".into(),
+                        qualified: true,
+                    },
+                    QualificationAnswer {
+                        label: "No".into(),
+                        qualified: false,
+                    },
                 ],
             },
         ),
         card("yes", Qualified, text("Great, a company")),
         card("no", NotQualified, text("Sorry, companies only")),
-        card("no-end", NotQualified, CardBody::End { text: "<p>Bye</p>".into() }),
+        card(
+            "no-end",
+            NotQualified,
+            CardBody::End {
+                text: "<p>Bye</p>".into(),
+            },
+        ),
         card(
             "who",
             Qualified,
@@ -119,11 +131,26 @@ async fn qualification_routes_to_its_branch_and_capture_is_checked_on_the_server
         let (t, c) = (v.token.clone(), v.conversation_id.clone());
         let bad = widget::answer(&db, &t, &c, "budget", &choose("Huge")).await;
         assert!(bad.unwrap_err().for_field("answer").is_some());
-        let v = widget::answer(&db, &t, &c, "budget", &choose("Small")).await.unwrap();
+        let v = widget::answer(&db, &t, &c, "budget", &choose("Small"))
+            .await
+            .unwrap();
         assert_eq!(v.prompt.as_ref().unwrap().card_id, "fit");
-        let v = widget::answer(&db, &t, &c, "fit", &choose("No")).await.unwrap();
+        let v = widget::answer(&db, &t, &c, "fit", &choose("No"))
+            .await
+            .unwrap();
         let tail: Vec<String> = says(&v).into_iter().skip(2).collect();
-        assert_eq!(tail, ["Small", "<p>Are you a company?</p>", "No", "<p>Sorry, companies only</p>", "<p>Bye</p>"], "{}", tdb.kind());
+        assert_eq!(
+            tail,
+            [
+                "Small",
+                "<p>Are you a company?</p>",
+                "No",
+                "<p>Sorry, companies only</p>",
+                "<p>Bye</p>"
+            ],
+            "{}",
+            tdb.kind()
+        );
         assert!(v.prompt.is_none());
         assert_eq!(v.state, ConversationState::Bot);
 
@@ -131,21 +158,32 @@ async fn qualification_routes_to_its_branch_and_capture_is_checked_on_the_server
         let v = widget::start(&db, &key, Some(&t), None).await.unwrap();
         assert_eq!(v.token, t, "the same visitor");
         let c = v.conversation_id.clone();
-        widget::answer(&db, &t, &c, "budget", &choose("Large")).await.unwrap();
-        let v = widget::answer(&db, &t, &c, "fit", &choose("Yes")).await.unwrap();
+        widget::answer(&db, &t, &c, "budget", &choose("Large"))
+            .await
+            .unwrap();
+        let v = widget::answer(&db, &t, &c, "fit", &choose("Yes"))
+            .await
+            .unwrap();
         assert!(says(&v).contains(&"<p>Great, a company</p>".to_string()));
         let p = v.prompt.unwrap();
         assert_eq!(p.kind, "capture");
         assert_eq!(
             p.fields,
-            [("email".to_string(), "Email".to_string()), ("phone".into(), "Phone".into())]
+            [
+                ("email".to_string(), "Email".to_string()),
+                ("phone".into(), "Phone".into())
+            ]
         );
         let mut details = AnswerInput::default();
-        details.fields.insert("email".into(), "vera@example.com".into());
+        details
+            .fields
+            .insert("email".into(), "vera@example.com".into());
         details.fields.insert("phone".into(), "call me".into());
         let refused = widget::answer(&db, &t, &c, "who", &details).await;
         assert!(matches!(&refused, Err(AppError::Validation { field, .. }) if field == "phone"));
-        details.fields.insert("phone".into(), "+62 812 3456 7890".into());
+        details
+            .fields
+            .insert("phone".into(), "+62 812 3456 7890".into());
         let v = widget::answer(&db, &t, &c, "who", &details).await.unwrap();
         assert_eq!(v.state, ConversationState::Waiting, "{}", tdb.kind());
         assert_eq!(says(&v).last().unwrap(), "<p>Someone joins soon</p>");

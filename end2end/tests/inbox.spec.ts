@@ -20,6 +20,10 @@ function folder(page: Page, name: string) {
   return page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name });
 }
 
+function transcript(page: Page) {
+  return page.getByRole('list', { name: 'Transcript' });
+}
+
 async function goOnline(page: Page) {
   const toggle = page.getByRole('switch', { name: 'Online' });
   await toggle.check();
@@ -62,7 +66,7 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
 
   // A opens it and clicks "Assign to me": it leaves B's Unassigned.
   await page.locator('.conversation').first().click();
-  await expect(page.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+  await expect(transcript(page).getByText('One of our team will join this chat in a moment.')).toBeVisible();
   await expect(page.locator('.visitor-page')).toHaveText(`${site.origin}/`);
   const url = page.url();
   await page.getByRole('button', { name: 'Assign to me' }).click();
@@ -81,7 +85,7 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
   await expect(chat.getByText('Hello, this is Ada')).toBeVisible();
   await chat.getByLabel('Message').fill('Hi Ada, a question');
   await chat.getByLabel('Message').press('Enter');
-  await expect(page.getByText('Hi Ada, a question')).toBeVisible();
+  await expect(transcript(page).getByText('Hi Ada, a question')).toBeVisible();
 
   // A hands it to B through the dropdown; B finds it in My conversations and replies.
   await page.getByLabel('Assigned to').selectOption({ label: bea.name });
@@ -89,7 +93,7 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
   await open(b, '/inbox?folder=mine');
   await expect(folder(b, 'My conversations').locator('.count')).toHaveText('1');
   await b.locator('.conversation').first().click();
-  await expect(b.getByText('Hi Ada, a question')).toBeVisible();
+  await expect(transcript(b).getByText('Hi Ada, a question')).toBeVisible();
   await b.getByLabel('Message').fill('Bea here, I can help');
   await b.getByRole('button', { name: 'Send' }).click();
   await expect(chat.getByText('Bea here, I can help')).toBeVisible();
@@ -101,7 +105,7 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
   await expect(chat.getByText('This conversation has been closed.')).toBeVisible();
   await open(b, '/inbox?folder=closed');
   await b.locator('.conversation').first().click();
-  await expect(b.getByText('Bea here, I can help')).toBeVisible();
+  await expect(transcript(b).getByText('Bea here, I can help')).toBeVisible();
   await expect(b.getByRole('button', { name: 'Assign to me' })).toHaveCount(0);
   await expect(b.getByLabel('Message')).toHaveCount(0);
   const id = new URL(b.url()).searchParams.get('c')!;

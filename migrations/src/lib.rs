@@ -6,6 +6,7 @@ mod m20261125_000002_chatbot;
 mod m20261125_000003_conversations;
 mod m20261125_000004_presence;
 mod m20261125_000005_crm;
+mod m20261125_000006_inbox_index;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_conversations::Migration),
             Box::new(m20261125_000004_presence::Migration),
             Box::new(m20261125_000005_crm::Migration),
+            Box::new(m20261125_000006_inbox_index::Migration),
         ]
     }
 }

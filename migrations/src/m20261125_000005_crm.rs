@@ -84,7 +84,12 @@ enum Item {
     CreatedAt,
 }
 
-fn fk(table: impl IntoIden + Clone, col: Item, to: impl IntoIden, action: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(
+    table: impl IntoIden + Clone,
+    col: Item,
+    to: impl IntoIden,
+    action: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, col)
         .to(to, Alias::new("id"))
@@ -93,7 +98,10 @@ fn fk(table: impl IntoIden + Clone, col: Item, to: impl IntoIden, action: Foreig
 }
 
 /// A CRM item table (lead, deal, activity) with the shared columns, plus `extra`.
-fn item_table(table: impl IntoIden + Clone + 'static, extra: Vec<ColumnDef>) -> TableCreateStatement {
+fn item_table(
+    table: impl IntoIden + Clone + 'static,
+    extra: Vec<ColumnDef>,
+) -> TableCreateStatement {
     let mut t = Table::create();
     t.table(table.clone())
         .col(ColumnDef::new(Item::Id).uuid().not_null().primary_key())
@@ -111,8 +119,18 @@ fn item_table(table: impl IntoIden + Clone + 'static, extra: Vec<ColumnDef>) -> 
             .timestamp_with_time_zone()
             .not_null(),
     )
-    .foreign_key(&mut fk(table.clone(), Item::CompanyId, Company::Table, ForeignKeyAction::Cascade))
-    .foreign_key(&mut fk(table.clone(), Item::PersonId, Person::Table, ForeignKeyAction::SetNull))
+    .foreign_key(&mut fk(
+        table.clone(),
+        Item::CompanyId,
+        Company::Table,
+        ForeignKeyAction::Cascade,
+    ))
+    .foreign_key(&mut fk(
+        table.clone(),
+        Item::PersonId,
+        Person::Table,
+        ForeignKeyAction::SetNull,
+    ))
     .foreign_key(&mut fk(
         table.clone(),
         Item::OrganizationId,
@@ -125,7 +143,12 @@ fn item_table(table: impl IntoIden + Clone + 'static, extra: Vec<ColumnDef>) -> 
         Conversation::Table,
         ForeignKeyAction::SetNull,
     ))
-    .foreign_key(&mut fk(table, Item::OwnerId, User::Table, ForeignKeyAction::SetNull));
+    .foreign_key(&mut fk(
+        table,
+        Item::OwnerId,
+        User::Table,
+        ForeignKeyAction::SetNull,
+    ));
     t.to_owned()
 }
 
@@ -134,9 +157,18 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per ALTER TABLE.
         for col in [
-            ColumnDef::new(Conversation::FlowCard).string_len(64).null().to_owned(),
-            ColumnDef::new(Conversation::Qualified).boolean().null().to_owned(),
-            ColumnDef::new(Conversation::CrmKind).string_len(16).null().to_owned(),
+            ColumnDef::new(Conversation::FlowCard)
+                .string_len(64)
+                .null()
+                .to_owned(),
+            ColumnDef::new(Conversation::Qualified)
+                .boolean()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Conversation::CrmKind)
+                .string_len(16)
+                .null()
+                .to_owned(),
             ColumnDef::new(Conversation::CrmCreatedAt)
                 .timestamp_with_time_zone()
                 .null()
@@ -156,9 +188,18 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Organization::Table)
-                    .col(ColumnDef::new(Organization::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Organization::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Organization::CompanyId).uuid().not_null())
-                    .col(ColumnDef::new(Organization::Name).string_len(200).not_null())
+                    .col(
+                        ColumnDef::new(Organization::Name)
+                            .string_len(200)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Organization::Address).text().null())
                     .col(
                         ColumnDef::new(Organization::CreatedAt)
@@ -228,14 +269,25 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_table(item_table(Lead::Table, vec![])).await?;
+        manager
+            .create_table(item_table(Lead::Table, vec![]))
+            .await?;
         manager
             .create_table(item_table(
                 Deal::Table,
                 vec![
-                    ColumnDef::new(Deal::ValueCents).big_integer().null().to_owned(),
-                    ColumnDef::new(Deal::Currency).string_len(3).null().to_owned(),
-                    ColumnDef::new(Deal::ExpectedCloseDate).date().null().to_owned(),
+                    ColumnDef::new(Deal::ValueCents)
+                        .big_integer()
+                        .null()
+                        .to_owned(),
+                    ColumnDef::new(Deal::Currency)
+                        .string_len(3)
+                        .null()
+                        .to_owned(),
+                    ColumnDef::new(Deal::ExpectedCloseDate)
+                        .date()
+                        .null()
+                        .to_owned(),
                 ],
             ))
             .await?;
@@ -243,9 +295,19 @@ impl MigrationTrait for Migration {
             .create_table(item_table(
                 Activity::Table,
                 vec![
-                    ColumnDef::new(Activity::Kind).string_len(16).not_null().to_owned(),
-                    ColumnDef::new(Activity::DueDate).date().not_null().to_owned(),
-                    ColumnDef::new(Activity::Done).boolean().not_null().default(false).to_owned(),
+                    ColumnDef::new(Activity::Kind)
+                        .string_len(16)
+                        .not_null()
+                        .to_owned(),
+                    ColumnDef::new(Activity::DueDate)
+                        .date()
+                        .not_null()
+                        .to_owned(),
+                    ColumnDef::new(Activity::Done)
+                        .boolean()
+                        .not_null()
+                        .default(false)
+                        .to_owned(),
                 ],
             ))
             .await?;
@@ -281,7 +343,12 @@ impl MigrationTrait for Migration {
             Conversation::CrmCreatedAt,
         ] {
             manager
-                .alter_table(Table::alter().table(Conversation::Table).drop_column(c).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(Conversation::Table)
+                        .drop_column(c)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

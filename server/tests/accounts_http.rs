@@ -504,6 +504,18 @@ async fn login_is_rate_limited_per_email() {
 }
 
 #[tokio::test]
+async fn successful_logins_are_not_limited() {
+    for app in apps().await {
+        drop(app.setup_admin().await);
+        // More sign-ins than the failure limit allows: a team signing in every day is fine.
+        for n in 0..12 {
+            let c = app.login("ada@example.com", "admin-password").await;
+            assert!(c.cookie.is_some(), "sign-in {n}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn login_is_rate_limited_per_address() {
     for app in apps().await {
         drop(app.setup_admin().await);

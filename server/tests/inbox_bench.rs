@@ -29,12 +29,19 @@ async fn inbox_page_with_100k_conversations() {
         token: Set("bench-visitor".into()),
         created_at: Set(now),
     };
-    let v = visitor::Entity::insert(v).exec_with_returning(&conn).await.unwrap();
+    let v = visitor::Entity::insert(v)
+        .exec_with_returning(&conn)
+        .await
+        .unwrap();
     let seeding = Instant::now();
     for chunk in 0..200 {
         let txn = conn.begin().await.unwrap();
         let rows = (0..500).map(|i| {
-            let state = if (chunk * 500 + i) % 50 == 0 { "unassigned" } else { "closed" };
+            let state = if (chunk * 500 + i) % 50 == 0 {
+                "unassigned"
+            } else {
+                "closed"
+            };
             conversation::ActiveModel {
                 id: Set(uuid::Uuid::now_v7()),
                 company_id: Set(company),
@@ -51,7 +58,10 @@ async fn inbox_page_with_100k_conversations() {
                 ..Default::default()
             }
         });
-        conversation::Entity::insert_many(rows).exec(&txn).await.unwrap();
+        conversation::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .unwrap();
         txn.commit().await.unwrap();
     }
     println!("seeded 100,000 conversations in {:?}", seeding.elapsed());

@@ -25,7 +25,12 @@ async fn waiting(app: &TestApp, admin: &mut Client) -> String {
         .json()
         .await
         .unwrap();
-    let p: Value = admin.call("playbooks/get", &[("id", &id)]).await.json().await.unwrap();
+    let p: Value = admin
+        .call("playbooks/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut settings = p["settings"].clone();
     settings["active"] = json!(true);
     let r = admin
@@ -56,13 +61,19 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
         let mut a = app.setup_admin().await;
         let b_id = app.add_user(&mut a, "b@example.com", "regular").await;
         let mut b = app.login("b@example.com", "regular-password").await;
-        assert_eq!(a.call("inbox/online", &[("online", "true")]).await.status(), StatusCode::OK);
+        assert_eq!(
+            a.call("inbox/online", &[("online", "true")]).await.status(),
+            StatusCode::OK
+        );
         let id = waiting(&app, &mut a).await;
         assert_eq!(counts(&mut a).await, n(1, 0, 0), "{kind}");
         assert_eq!(counts(&mut b).await, n(1, 0, 0));
 
         // A takes it; B's stale click gets a clear refusal.
-        assert_eq!(a.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
+        assert_eq!(
+            a.call("inbox/assign", &[("id", &id)]).await.status(),
+            StatusCode::OK
+        );
         let stale = b.call("inbox/assign", &[("id", &id)]).await;
         assert_eq!(stale.status(), StatusCode::NOT_FOUND);
         let e: Value = stale.json().await.unwrap();
@@ -71,14 +82,24 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
         assert_eq!(counts(&mut b).await, n(0, 0, 0));
 
         // A hands it to B.
-        let r = a.call("inbox/reassign", &[("id", &id), ("to", &b_id)]).await;
+        let r = a
+            .call("inbox/reassign", &[("id", &id), ("to", &b_id)])
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(counts(&mut a).await, n(0, 0, 0));
         assert_eq!(counts(&mut b).await, n(0, 1, 0));
-        let mine: Value = b.call("inbox/list", &[("folder", "mine")]).await.json().await.unwrap();
+        let mine: Value = b
+            .call("inbox/list", &[("folder", "mine")])
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(mine[0]["conversation"]["id"], id.as_str());
         // A can no longer act on it: their screen is stale.
-        assert_eq!(a.call("inbox/close", &[("id", &id)]).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            a.call("inbox/close", &[("id", &id)]).await.status(),
+            StatusCode::NOT_FOUND
+        );
 
         // B unassigns ("Unassigned" in the dropdown is an empty choice).
         let r = b.call("inbox/reassign", &[("id", &id), ("to", "")]).await;
@@ -87,7 +108,10 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
         assert_eq!(counts(&mut b).await, n(1, 0, 0));
 
         // B takes it again and closes it: Closed for everyone, for good.
-        assert_eq!(b.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
+        assert_eq!(
+            b.call("inbox/assign", &[("id", &id)]).await.status(),
+            StatusCode::OK
+        );
         let r = b.call("inbox/close", &[("id", &id)]).await;
         assert_eq!(r.status(), StatusCode::OK);
         let closed: Value = r.json().await.unwrap();
@@ -96,15 +120,26 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
         assert_eq!(counts(&mut b).await, n(0, 0, 1));
         for (endpoint, form) in [
             ("inbox/assign", vec![("id", id.as_str())]),
-            ("inbox/reassign", vec![("id", id.as_str()), ("to", b_id.as_str())]),
+            (
+                "inbox/reassign",
+                vec![("id", id.as_str()), ("to", b_id.as_str())],
+            ),
             ("inbox/close", vec![("id", id.as_str())]),
-            ("inbox/send", vec![("id", id.as_str()), ("body", "hello again")]),
+            (
+                "inbox/send",
+                vec![("id", id.as_str()), ("body", "hello again")],
+            ),
         ] {
             let r = a.call(endpoint, &form).await;
             assert_eq!(r.status(), StatusCode::CONFLICT, "{kind}: {endpoint}");
         }
         // Its transcript stays readable.
-        let d: Value = a.call("inbox/conversation", &[("id", &id)]).await.json().await.unwrap();
+        let d: Value = a
+            .call("inbox/conversation", &[("id", &id)])
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(d["conversation"]["state"], "closed");
     }
 }

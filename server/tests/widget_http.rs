@@ -125,7 +125,12 @@ async fn read_events(
     out
 }
 
-async fn visitor_stream(app: &TestApp, v: &Value, after: i64, last_event_id: Option<i64>) -> reqwest::Response {
+async fn visitor_stream(
+    app: &TestApp,
+    v: &Value,
+    after: i64,
+    last_event_id: Option<i64>,
+) -> reqwest::Response {
     let mut req = reqwest::Client::new().get(format!(
         "{}/api/visitor/events?c={}&t={}&after={after}",
         app.base,
@@ -187,11 +192,19 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
         let r = admin.call("inbox/assign", &[("id", &id)]).await;
         assert_eq!(r.status(), StatusCode::OK);
         let r = admin
-            .call("inbox/send", &[("id", &id), ("body", "Hello, I am Ada"), ("client_id", "a-1")])
+            .call(
+                "inbox/send",
+                &[
+                    ("id", &id),
+                    ("body", "Hello, I am Ada"),
+                    ("client_id", "a-1"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let events = read_events(stream, Duration::from_secs(10), |e| {
-            e.iter().any(|e| e.data["message"]["body"] == "Hello, I am Ada")
+            e.iter()
+                .any(|e| e.data["message"]["body"] == "Hello, I am Ada")
         })
         .await;
         let seen: Vec<String> = events
@@ -213,7 +226,8 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
         assert!(events.iter().all(|e| e.id.is_some()));
 
         // The visitor answers; a retried send (same client id) is stored once.
-        let send = json!({ "token": token, "conversation_id": id, "body": "Hi Ada!", "client_id": "v-1" });
+        let send =
+            json!({ "token": token, "conversation_id": id, "body": "Hi Ada!", "client_id": "v-1" });
         let (s1, m1) = visitor(&app, "messages", send.clone()).await;
         let (s2, m2) = visitor(&app, "messages", send).await;
         assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
@@ -240,7 +254,11 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
             .collect();
         assert_eq!(
             replayed,
-            ["Ada Admin joined the conversation", "Hello, I am Ada", "Hi Ada!"],
+            [
+                "Ada Admin joined the conversation",
+                "Hello, I am Ada",
+                "Hi Ada!"
+            ],
             "{kind}"
         );
         assert!(replay.iter().all(|e| e.id.unwrap() > first));
@@ -261,12 +279,20 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
             .json()
             .await
             .unwrap();
-        assert_eq!(detail["conversation"]["page_url"], "https://shop.example.com/contact");
+        assert_eq!(
+            detail["conversation"]["page_url"],
+            "https://shop.example.com/contact"
+        );
 
         // Closing tells the visitor; a new conversation can start with the same token.
         let r = admin.call("inbox/close", &[("id", &id)]).await;
         assert_eq!(r.status(), StatusCode::OK);
-        let (_, closed) = visitor(&app, "resume", json!({ "token": token, "conversation_id": id })).await;
+        let (_, closed) = visitor(
+            &app,
+            "resume",
+            json!({ "token": token, "conversation_id": id }),
+        )
+        .await;
         assert_eq!(closed["state"], "closed");
         assert!(bodies(&closed["messages"]).contains(&"The conversation was closed.".to_string()));
         let (s, _) = visitor(
@@ -297,32 +323,61 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let token = v["token"].as_str().unwrap().to_string();
 
         // B's stream from the beginning, opened before A takes it.
-        let b_stream = b.http.get(format!("{}/api/events", app.base))
-            .header("cookie", format!("leadline_session={}", b.cookie.clone().unwrap()))
+        let b_stream = b
+            .http
+            .get(format!("{}/api/events?after=0", app.base))
+            .header(
+                "cookie",
+                format!("leadline_session={}", b.cookie.clone().unwrap()),
+            )
             .send()
             .await
             .unwrap();
         assert_eq!(b_stream.status(), StatusCode::OK);
 
-        assert_eq!(admin.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
-        admin.call("inbox/send", &[("id", &id), ("body", "secret from A")]).await;
-        visitor(&app, "messages", json!({ "token": token, "conversation_id": id, "body": "secret from visitor" })).await;
+        assert_eq!(
+            admin.call("inbox/assign", &[("id", &id)]).await.status(),
+            StatusCode::OK
+        );
+        admin
+            .call("inbox/send", &[("id", &id), ("body", "secret from A")])
+            .await;
+        visitor(
+            &app,
+            "messages",
+            json!({ "token": token, "conversation_id": id, "body": "secret from visitor" }),
+        )
+        .await;
 
         // Every agent function refuses B (not found: B does not learn it exists).
         for (endpoint, form) in [
             ("inbox/conversation", vec![("id", id.as_str())]),
             ("inbox/assign", vec![("id", id.as_str())]),
-            ("inbox/reassign", vec![("id", id.as_str()), ("to", b_id.as_str())]),
+            (
+                "inbox/reassign",
+                vec![("id", id.as_str()), ("to", b_id.as_str())],
+            ),
             ("inbox/reassign", vec![("id", id.as_str())]),
-            ("inbox/send", vec![("id", id.as_str()), ("body", "let me in")]),
+            (
+                "inbox/send",
+                vec![("id", id.as_str()), ("body", "let me in")],
+            ),
             ("inbox/close", vec![("id", id.as_str())]),
         ] {
             let r = b.call(endpoint, &form).await;
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{kind}: {endpoint}");
         }
         for folder in ["unassigned", "mine", "closed"] {
-            let list: Value = b.call("inbox/list", &[("folder", folder)]).await.json().await.unwrap();
-            assert!(list.as_array().unwrap().is_empty(), "{kind}: {folder}: {list}");
+            let list: Value = b
+                .call("inbox/list", &[("folder", folder)])
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert!(
+                list.as_array().unwrap().is_empty(),
+                "{kind}: {folder}: {list}"
+            );
         }
         let counts: Value = b.call("inbox/counts", &[]).await.json().await.unwrap();
         assert_eq!(counts, json!({ "unassigned": 0, "mine": 0, "closed": 0 }));
@@ -334,24 +389,44 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
             e.iter().any(|e| e.event == "hidden")
         })
         .await;
-        assert!(events.iter().any(|e| e.event == "hidden" && e.data["id"] == id.as_str()), "{kind}: {events:?}");
+        assert!(
+            events
+                .iter()
+                .any(|e| e.event == "hidden" && e.data["id"] == id.as_str()),
+            "{kind}: {events:?}"
+        );
         for e in &events {
             let text = e.data.to_string();
             assert!(!text.contains("secret"), "{kind}: B received {text}");
-            assert!(!text.contains("joined the conversation"), "{kind}: B received {text}");
+            assert!(
+                !text.contains("joined the conversation"),
+                "{kind}: B received {text}"
+            );
             if e.event == "conversation" {
                 assert_ne!(e.data["state"], "assigned", "{kind}: {text}");
             }
         }
 
         // Once A hands it to B, B may act.
-        let r = admin.call("inbox/reassign", &[("id", &id), ("to", &b_id)]).await;
+        let r = admin
+            .call("inbox/reassign", &[("id", &id), ("to", &b_id)])
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let r = b.call("inbox/send", &[("id", &id), ("body", "B here")]).await;
+        let r = b
+            .call("inbox/send", &[("id", &id), ("body", "B here")])
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(admin.call("inbox/conversation", &[("id", &id)]).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            admin
+                .call("inbox/conversation", &[("id", &id)])
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
         // Signed out: no stream at all.
-        let r = reqwest::get(format!("{}/api/events", app.base)).await.unwrap();
+        let r = reqwest::get(format!("{}/api/events", app.base))
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
 }
@@ -371,9 +446,7 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
             assert_eq!(v["state"], "bot");
             assert_eq!(v["prompt"]["kind"], "capture", "{v}");
             let id = v["conversation_id"].as_str().unwrap().to_string();
-            let answer = |fields: Value| {
-                json!({ "token": v["token"], "conversation_id": id, "card_id": "who", "fields": fields })
-            };
+            let answer = |fields: Value| json!({ "token": v["token"], "conversation_id": id, "card_id": "who", "fields": fields });
             // Bad input is refused on its field; nothing moves on.
             let (s, e) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "not-an-email", "organization": "Acme Shoes" }))).await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -383,8 +456,14 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
             assert_eq!(after["state"], "offline", "{kind}: {after}");
             assert_eq!(after["prompt"], Value::Null);
             let texts = bodies(&after["messages"]);
-            assert!(texts.iter().any(|t| t.contains("Nobody is here")), "{texts:?}");
-            assert!(texts.iter().any(|t| t.contains("Email: vera@example.com")), "{texts:?}");
+            assert!(
+                texts.iter().any(|t| t.contains("Nobody is here")),
+                "{texts:?}"
+            );
+            assert!(
+                texts.iter().any(|t| t.contains("Email: vera@example.com")),
+                "{texts:?}"
+            );
             // A retried answer changes nothing.
             let (s, again) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "vera@example.com", "organization": "Acme Shoes" }))).await;
             assert_eq!(s, StatusCode::OK);
@@ -392,17 +471,36 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
 
             let cid = uuid::Uuid::parse_str(&id).unwrap();
             let made = match *item {
-                "lead" => lead::Entity::find().filter(lead::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
-                "deal" => deal::Entity::find().filter(deal::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
-                _ => activity::Entity::find().filter(activity::Column::ConversationId.eq(cid)).count(&conn).await.unwrap(),
+                "lead" => lead::Entity::find()
+                    .filter(lead::Column::ConversationId.eq(cid))
+                    .count(&conn)
+                    .await
+                    .unwrap(),
+                "deal" => deal::Entity::find()
+                    .filter(deal::Column::ConversationId.eq(cid))
+                    .count(&conn)
+                    .await
+                    .unwrap(),
+                _ => activity::Entity::find()
+                    .filter(activity::Column::ConversationId.eq(cid))
+                    .count(&conn)
+                    .await
+                    .unwrap(),
             };
             assert_eq!(made, 1, "{kind}: one {item}");
             // The person is reused by email, the organization by name.
-            assert_eq!(person::Entity::find().count(&conn).await.unwrap(), 1, "{kind} after {n}");
+            assert_eq!(
+                person::Entity::find().count(&conn).await.unwrap(),
+                1,
+                "{kind} after {n}"
+            );
             assert_eq!(organization::Entity::find().count(&conn).await.unwrap(), 1);
         }
         let p = person::Entity::find().one(&conn).await.unwrap().unwrap();
-        assert_eq!((p.name.as_str(), p.email.as_deref()), ("Vera", Some("vera@example.com")));
+        assert_eq!(
+            (p.name.as_str(), p.email.as_deref()),
+            ("Vera", Some("vera@example.com"))
+        );
     }
 }
 
@@ -425,12 +523,29 @@ async fn the_wait_time_passing_runs_the_offline_flow_once() {
             app::inbox::service::expire_overdue(&conn, later)
         );
         assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
-        let (_, after) = visitor(&app, "resume", json!({ "token": v["token"], "conversation_id": v["conversation_id"] })).await;
+        let (_, after) = visitor(
+            &app,
+            "resume",
+            json!({ "token": v["token"], "conversation_id": v["conversation_id"] }),
+        )
+        .await;
         assert_eq!(after["state"], "offline");
         let texts = bodies(&after["messages"]);
-        assert_eq!(texts.iter().filter(|t| t.contains("nobody is available")).count(), 1, "{texts:?}");
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.contains("nobody is available"))
+                .count(),
+            1,
+            "{texts:?}"
+        );
         assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 1);
-        let r = admin.call("inbox/assign", &[("id", v["conversation_id"].as_str().unwrap())]).await;
+        let r = admin
+            .call(
+                "inbox/assign",
+                &[("id", v["conversation_id"].as_str().unwrap())],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
     }
 }
@@ -447,22 +562,49 @@ async fn visitor_endpoints_refuse_bad_input_and_floods() {
     let id = v["conversation_id"].as_str().unwrap();
     // Another visitor's token cannot read or write this conversation.
     let other = start(&app, &key, None).await;
-    let (s, _) = visitor(&app, "resume", json!({ "token": other["token"], "conversation_id": id })).await;
+    let (s, _) = visitor(
+        &app,
+        "resume",
+        json!({ "token": other["token"], "conversation_id": id }),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let r = reqwest::get(format!("{}/api/visitor/events?c={id}&t={}", app.base, other["token"].as_str().unwrap())).await.unwrap();
+    let r = reqwest::get(format!(
+        "{}/api/visitor/events?c={id}&t={}",
+        app.base,
+        other["token"].as_str().unwrap()
+    ))
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // Too long a message: a clear error, and nothing stored.
     let long = "x".repeat(4001);
-    let (s, e) = visitor(&app, "messages", json!({ "token": v["token"], "conversation_id": id, "body": long })).await;
+    let (s, e) = visitor(
+        &app,
+        "messages",
+        json!({ "token": v["token"], "conversation_id": id, "body": long }),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(e["Validation"]["message"].as_str().unwrap().contains("4000"));
+    assert!(e["Validation"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("4000"));
     // A flood from one visitor gets 429 and a message to wait.
     let mut statuses = Vec::new();
     for n in 0..70 {
-        let (s, _) = visitor(&app, "messages", json!({ "token": v["token"], "conversation_id": id, "body": format!("m{n}") })).await;
+        let (s, _) = visitor(
+            &app,
+            "messages",
+            json!({ "token": v["token"], "conversation_id": id, "body": format!("m{n}") }),
+        )
+        .await;
         statuses.push(s);
     }
-    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
     assert!(statuses[..50].iter().all(|s| *s == StatusCode::OK));
 }
 
@@ -483,17 +625,33 @@ async fn the_frame_may_be_framed_only_by_allowed_sites_and_the_widget_fits_its_b
         async move { reqwest::get(url).await.unwrap() }
     };
 
-    let frame = get(format!("/widget/frame/{key}?o=https%3A%2F%2Fshop.example.com")).await;
+    let frame = get(format!(
+        "/widget/frame/{key}?o=https%3A%2F%2Fshop.example.com"
+    ))
+    .await;
     assert_eq!(frame.status(), StatusCode::OK);
-    let csp = frame.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("frame-ancestors https://shop.example.com"), "{csp}");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    let csp = frame.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors https://shop.example.com"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert!(frame.headers().get("x-frame-options").is_none());
     let html = frame.text().await.unwrap();
     assert!(html.contains("data-parent=\"https://shop.example.com\""));
     assert!(html.contains("Leadbot"));
     // A page not on the list is not trusted as the parent.
-    let other = get(format!("/widget/frame/{key}?o=https%3A%2F%2Fevil.example")).await.text().await.unwrap();
+    let other = get(format!("/widget/frame/{key}?o=https%3A%2F%2Fevil.example"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(other.contains("data-parent=\"\""));
     // The admin app stays unframable.
     let login = get("/login".into()).await;
@@ -505,11 +663,26 @@ async fn the_frame_may_be_framed_only_by_allowed_sites_and_the_widget_fits_its_b
     assert!(String::from_utf8_lossy(&loader).contains(&key));
     let js = get("/widget/frame.js".into()).await.bytes().await.unwrap();
     let css = get("/widget/frame.css".into()).await.bytes().await.unwrap();
-    assert!(String::from_utf8_lossy(&css).contains(".message-body"), "the editor's message rules");
-    let (l, f, j, c) = (gzipped(&loader), gzipped(html.as_bytes()), gzipped(&js), gzipped(&css));
-    println!("widget gzipped: loader {l} B, frame {f} B, script {j} B, stylesheet {c} B, total {} B", l + f + j + c);
+    assert!(
+        String::from_utf8_lossy(&css).contains(".message-body"),
+        "the editor's message rules"
+    );
+    let (l, f, j, c) = (
+        gzipped(&loader),
+        gzipped(html.as_bytes()),
+        gzipped(&js),
+        gzipped(&css),
+    );
+    println!(
+        "widget gzipped: loader {l} B, frame {f} B, script {j} B, stylesheet {c} B, total {} B",
+        l + f + j + c
+    );
     assert!(l <= 3 * 1024, "loader is {l} B gzipped, over 3 KB (B1)");
-    assert!(l + f + j + c <= 30 * 1024, "widget is {} B gzipped, over 30 KB (B1)", l + f + j + c);
+    assert!(
+        l + f + j + c <= 30 * 1024,
+        "widget is {} B gzipped, over 30 KB (B1)",
+        l + f + j + c
+    );
 }
 
 #[tokio::test]
@@ -530,7 +703,9 @@ async fn a_stored_deadline_fires_by_the_servers_own_timer() {
         conversation::Entity::update_many()
             .col_expr(
                 conversation::Column::WaitDeadline,
-                Expr::value(Some(time::OffsetDateTime::now_utc() - time::Duration::seconds(5))),
+                Expr::value(Some(
+                    time::OffsetDateTime::now_utc() - time::Duration::seconds(5),
+                )),
             )
             .filter(conversation::Column::Id.eq(id))
             .exec(&conn)
@@ -538,11 +713,22 @@ async fn a_stored_deadline_fires_by_the_servers_own_timer() {
             .unwrap();
         let mut state = Value::Null;
         for _ in 0..50 {
-            let (_, now) = visitor(&app, "resume", json!({ "token": v["token"], "conversation_id": v["conversation_id"] })).await;
+            let (_, now) = visitor(
+                &app,
+                "resume",
+                json!({ "token": v["token"], "conversation_id": v["conversation_id"] }),
+            )
+            .await;
             state = now["state"].clone();
             if state == "offline" {
                 let texts = bodies(&now["messages"]);
-                assert_eq!(texts.iter().filter(|t| t.contains("nobody is available")).count(), 1);
+                assert_eq!(
+                    texts
+                        .iter()
+                        .filter(|t| t.contains("nobody is available"))
+                        .count(),
+                    1
+                );
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -42,7 +42,8 @@ pub async fn setup(
     )
 }
 
-/// Email + password login, rate-limited per address and per email.
+/// Email + password login. Failed attempts are limited per address and per email; while
+/// either is used up, even the right password is refused.
 #[server(prefix = "/api", endpoint = "account/login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     reply(
@@ -50,15 +51,24 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             let state = app_state()?;
             let address = authz::client_address().await;
             let email_key = email.trim().to_lowercase();
-            let limited = !state.login_limits.per_address.allow(&address)
-                | !state.login_limits.per_email.allow(&email_key);
-            if limited {
+            let limits = &state.login_limits;
+            if limits.per_address.is_exhausted(&address)
+                || limits.per_email.is_exhausted(&email_key)
+            {
                 return Err(AppError::TooManyRequests(
                     "Too many login attempts. Wait a few minutes and try again.".into(),
                 ));
             }
             let user =
-                service::authenticate(&state.db, &state.passwords, &email, &password).await?;
+                match service::authenticate(&state.db, &state.passwords, &email, &password).await {
+                    Ok(user) => user,
+                    Err(e @ AppError::Validation { .. }) => {
+                        limits.per_address.allow(&address);
+                        limits.per_email.allow(&email_key);
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
             let session = authz::session().await?;
             authz::sign_in(&session, user.id).await
         }

@@ -19,6 +19,16 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` has used up its window, without counting an attempt (login counts only
+    /// failures, so that people signing in day after day are never refused).
+    pub fn is_exhausted(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        windows
+            .get(key)
+            .is_some_and(|(start, n)| now.duration_since(*start) < self.window && *n >= self.limit)
+    }
+
     /// Counts one attempt for `key`; false when the key is over its limit in this window.
     pub fn allow(&self, key: &str) -> bool {
         let now = Instant::now();
@@ -36,7 +46,7 @@ impl RateLimiter {
     }
 }
 
-/// Login limits: per client address and per email address.
+/// Login limits on failed attempts: per client address and per email address.
 #[derive(Debug)]
 pub struct LoginLimits {
     pub per_address: RateLimiter,
@@ -78,6 +88,19 @@ mod tests {
         assert!(r.allow("a") && r.allow("a") && r.allow("a"));
         assert!(!r.allow("a"));
         assert!(r.allow("b"));
+    }
+
+    #[test]
+    fn exhausted_only_after_the_limit_and_without_counting() {
+        let r = RateLimiter::new(2, Duration::from_secs(60));
+        for _ in 0..5 {
+            assert!(!r.is_exhausted("a"), "looking does not count");
+        }
+        r.allow("a");
+        assert!(!r.is_exhausted("a"));
+        r.allow("a");
+        assert!(r.is_exhausted("a"));
+        assert!(!r.is_exhausted("b"));
     }
 
     #[test]

@@ -16,15 +16,14 @@ use tokio::sync::broadcast::error::RecvError;
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// Where a stream resumes: the `Last-Event-ID` header of a reconnecting browser, else the
-/// `after` the page got with its first view, else the beginning.
-pub fn resume_point(headers: &HeaderMap, after: Option<i64>) -> i64 {
+/// `after` the page got with its first view; None when neither says.
+pub fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Option<i64> {
     headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .or(after)
-        .unwrap_or(0)
-        .max(0)
+        .map(|a| a.max(0))
 }
 
 /// One event for the stream: its id always advances the stream; `None` events (ones this
@@ -64,69 +63,66 @@ where
         started: false,
         failed: false,
     };
-    let s = futures::stream::unfold(
-        (state, wakes, tick),
-        |(mut st, wakes, tick)| async move {
-            if st.failed {
-                return None;
+    let s = futures::stream::unfold((state, wakes, tick), |(mut st, wakes, tick)| async move {
+        if st.failed {
+            return None;
+        }
+        if !st.started {
+            st.started = true;
+            // Reconnect after 1–3 s, so a restarted server is not hit by all at once.
+            let jitter = 1000 + (rand::random::<u64>() % 2000);
+            let hello = Event::default()
+                .retry(Duration::from_millis(jitter))
+                .comment("leadline");
+            return Some((Ok(hello), (st, wakes, tick)));
+        }
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), (st, wakes, tick)));
             }
-            if !st.started {
-                st.started = true;
-                // Reconnect after 1–3 s, so a restarted server is not hit by all at once.
-                let jitter = 1000 + (rand::random::<u64>() % 2000);
-                let hello = Event::default()
-                    .retry(Duration::from_millis(jitter))
-                    .comment("leadline");
-                return Some((Ok(hello), (st, wakes, tick)));
+            match (st.fetch)(st.after).await {
+                Ok(batch) if !batch.is_empty() => {
+                    for (id, item) in batch {
+                        st.after = st.after.max(id);
+                        if let Some((name, data)) = item {
+                            st.pending.push_back(
+                                Event::default().id(id.to_string()).event(name).data(data),
+                            );
+                        }
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    // The reader lost access (closed session, deleted conversation…):
+                    // say so once and end; the browser will reconnect and be refused.
+                    tracing::debug!(error = %e, "event stream ends");
+                    st.failed = true;
+                    let data = serde_json::to_string(&e).unwrap_or_default();
+                    return Some((
+                        Ok(Event::default().event("denied").data(data)),
+                        (st, wakes, tick),
+                    ));
+                }
             }
+            // Nothing new: wait for a wake that concerns us, or the heartbeat.
+            let deadline = tokio::time::sleep(HEARTBEAT);
+            tokio::pin!(deadline);
             loop {
-                if let Some(e) = st.pending.pop_front() {
-                    return Some((Ok(e), (st, wakes, tick)));
-                }
-                match (st.fetch)(st.after).await {
-                    Ok(batch) if !batch.is_empty() => {
-                        for (id, item) in batch {
-                            st.after = st.after.max(id);
-                            if let Some((name, data)) = item {
-                                st.pending.push_back(
-                                    Event::default().id(id.to_string()).event(name).data(data),
-                                );
-                            }
-                        }
-                        continue;
+                tokio::select! {
+                    _ = &mut deadline => {
+                        tick().await;
+                        return Some((Ok(Event::default().comment("")), (st, wakes, tick)));
                     }
-                    Ok(_) => {}
-                    Err(e) => {
-                        // The reader lost access (closed session, deleted conversation…):
-                        // say so once and end; the browser will reconnect and be refused.
-                        tracing::debug!(error = %e, "event stream ends");
-                        st.failed = true;
-                        let data = serde_json::to_string(&e).unwrap_or_default();
-                        return Some((
-                            Ok(Event::default().event("denied").data(data)),
-                            (st, wakes, tick),
-                        ));
-                    }
-                }
-                // Nothing new: wait for a wake that concerns us, or the heartbeat.
-                let deadline = tokio::time::sleep(HEARTBEAT);
-                tokio::pin!(deadline);
-                loop {
-                    tokio::select! {
-                        _ = &mut deadline => {
-                            tick().await;
-                            return Some((Ok(Event::default().comment("")), (st, wakes, tick)));
-                        }
-                        w = st.wakes.recv() => match w {
-                            Ok(w) if wakes(&w) => break,
-                            Ok(_) => continue,
-                            Err(RecvError::Lagged(_)) => break,
-                            Err(RecvError::Closed) => return None,
-                        }
+                    w = st.wakes.recv() => match w {
+                        Ok(w) if wakes(&w) => break,
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return None,
                     }
                 }
             }
-        },
-    );
+        }
+    });
     Sse::new(s)
 }

@@ -57,9 +57,46 @@ pub fn sanitize(html: &str) -> String {
     clean.replace("<img>", "").replace("<img alt=\"\">", "")
 }
 
+/// The words of sanitized rich text, for one-line previews: tags dropped (blocks and line
+/// breaks become spaces), entities decoded, whitespace collapsed.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let close = rest[open..].find('>').map_or(rest.len(), |c| open + c + 1);
+        let tag = &rest[open..close];
+        if ["<p", "</p", "<br", "<li", "</li"]
+            .iter()
+            .any(|t| tag.starts_with(t))
+        {
+            text.push(' ');
+        }
+        rest = &rest[close..];
+    }
+    text.push_str(rest);
+    let decoded = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_drops_tags_and_decodes_entities() {
+        let html =
+            sanitize("<p>Hi <b>there</b> &amp; welcome</p><ul><li>one</li><li>two &lt;3</li></ul>");
+        assert_eq!(plain_text(&html), "Hi there & welcome one two <3");
+        assert_eq!(plain_text("line<br>next"), "line next");
+        assert_eq!(plain_text("no tags"), "no tags");
+    }
 
     /// Hostile inputs: what comes out must not contain any of the `forbidden` fragments.
     #[test]

@@ -88,7 +88,10 @@ async fn company_playbook(
     }
 }
 
-pub(crate) async fn cards_of(db: &impl ConnectionTrait, playbook_id: Uuid) -> Result<Vec<Card>, AppError> {
+pub(crate) async fn cards_of(
+    db: &impl ConnectionTrait,
+    playbook_id: Uuid,
+) -> Result<Vec<Card>, AppError> {
     let rows = card::Entity::find()
         .filter(card::Column::PlaybookId.eq(playbook_id))
         .order_by_asc(card::Column::Position)

@@ -228,6 +228,9 @@ mod tests {
         assert_eq!(c.email.as_deref(), Some("vera@example.com"));
         assert_eq!(c.phone, None);
         assert_eq!(c.who(), "Vera");
-        assert_eq!(Captured::from_answers("not json").who(), "a website visitor");
+        assert_eq!(
+            Captured::from_answers("not json").who(),
+            "a website visitor"
+        );
     }
 }

@@ -6,12 +6,12 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use super::{presence, service};
+#[cfg(feature = "ssr")]
 use crate::backend::{
     authz,
     state::{app_state, reply},
 };
-#[cfg(feature = "ssr")]
-use super::{presence, service};
 
 /// The "Online" toggle (F3.1); on also starts the presence lease.
 #[server(prefix = "/api", endpoint = "inbox/online")]

@@ -39,7 +39,14 @@ async fn events(
     };
     let now = time::OffsetDateTime::now_utc;
     let _ = presence::heartbeat(&state.db, &actor, now()).await;
-    let after = sse::resume_point(&headers, q.after);
+    // A new tab starts from now (its page was just rendered); a reconnect resumes.
+    let after = match sse::resume_point(&headers, q.after) {
+        Some(a) => a,
+        None => match service::last_event_id(&state.db, actor.company_id).await {
+            Ok(a) => a,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+        },
+    };
     let company = actor.company_id;
     let user_id = actor.user_id;
     let (db, db2) = (state.db.clone(), state.db.clone());

@@ -6,7 +6,7 @@
 use super::service::{append, transition_in, write_conversation_event};
 use super::{AuthorKind, ConversationState};
 use crate::backend::entities::conversation;
-use crate::chatbot::model::{Audience, Card, CardBody, CaptureField, CrmItem, OfflineOutcome};
+use crate::chatbot::model::{Audience, CaptureField, Card, CardBody, CrmItem, OfflineOutcome};
 use crate::chatbot::sanitize::sanitize;
 use crate::domain::{EmailAddress, Name};
 use crate::error::AppError;
@@ -63,8 +63,7 @@ async fn set_columns(
     c: &conversation::Model,
     changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
 ) -> Result<conversation::Model, AppError> {
-    let mut update =
-        conversation::Entity::update_many().filter(conversation::Column::Id.eq(c.id));
+    let mut update = conversation::Entity::update_many().filter(conversation::Column::Id.eq(c.id));
     for (col, value) in changes {
         update = update.col_expr(col, value);
     }
@@ -121,14 +120,17 @@ pub(crate) async fn run(
                         Expr::value(Option::<String>::None),
                     );
                     if online {
-                        let deadline = OffsetDateTime::now_utc()
-                            + Duration::seconds(i64::from(*wait_seconds));
+                        let deadline =
+                            OffsetDateTime::now_utc() + Duration::seconds(i64::from(*wait_seconds));
                         let changes = vec![
                             (
                                 conversation::Column::State,
                                 Expr::value(ConversationState::Waiting.as_str()),
                             ),
-                            (conversation::Column::WaitDeadline, Expr::value(Some(deadline))),
+                            (
+                                conversation::Column::WaitDeadline,
+                                Expr::value(Some(deadline)),
+                            ),
                             no_card,
                         ];
                         let c = transition_in(
@@ -170,7 +172,10 @@ pub(crate) async fn run(
                 c = set_columns(
                     txn,
                     &c,
-                    vec![(conversation::Column::Qualified, Expr::value(Some(qualified)))],
+                    vec![(
+                        conversation::Column::Qualified,
+                        Expr::value(Some(qualified)),
+                    )],
                 )
                 .await?;
             }
@@ -353,7 +358,9 @@ pub(crate) fn check_answer(card: &Card, input: &AnswerInput) -> Result<Answered,
                 transcript: lines.join("\n"),
             })
         }
-        _ => Err(AppError::Conflict("This card does not take an answer.".into())),
+        _ => Err(AppError::Conflict(
+            "This card does not take an answer.".into(),
+        )),
     }
 }
 
@@ -390,6 +397,14 @@ pub(crate) async fn apply_answer(
         return Ok(None);
     }
     let c = reload(txn, c).await?;
-    append(txn, &c, AuthorKind::Visitor, None, &answered.transcript, None).await?;
+    append(
+        txn,
+        &c,
+        AuthorKind::Visitor,
+        None,
+        &answered.transcript,
+        None,
+    )
+    .await?;
     Ok(Some(run(txn, c, cards, index + 1, online, false).await?))
 }

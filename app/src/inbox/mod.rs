@@ -9,6 +9,7 @@ pub mod flow;
 pub mod presence;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +124,9 @@ pub enum EventPayload {
 
 /// The longest message a visitor or agent may send, in characters (R7).
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// How many conversations a folder list shows at a time.
+pub const PAGE_SIZE: usize = 50;
 
 /// The inbox's folders (F3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,7 +100,13 @@ pub(crate) async fn write_conversation_event(
     c: &conversation::Model,
 ) -> Result<i64, AppError> {
     let conversation = view(txn, c).await?;
-    write_event(txn, c.company_id, c.id, &EventPayload::Conversation { conversation }).await
+    write_event(
+        txn,
+        c.company_id,
+        c.id,
+        &EventPayload::Conversation { conversation },
+    )
+    .await
 }
 
 /// A new anonymous visitor with a fresh token (kept by the widget frame).
@@ -638,17 +644,15 @@ fn folder_condition(actor: &Actor, folder: Folder) -> sea_orm::Condition {
     use sea_orm::Condition;
     let base = Condition::all().add(conversation::Column::CompanyId.eq(actor.company_id));
     match folder {
-        Folder::Unassigned => base.add(
-            conversation::Column::State.is_in([Waiting.as_str(), Unassigned.as_str()]),
-        ),
+        Folder::Unassigned => {
+            base.add(conversation::Column::State.is_in([Waiting.as_str(), Unassigned.as_str()]))
+        }
         Folder::Mine => base
             .add(conversation::Column::State.eq(Assigned.as_str()))
             .add(conversation::Column::AssigneeId.eq(actor.user_id)),
         Folder::Closed => base.add(conversation::Column::State.eq(Closed.as_str())),
     }
 }
-
-pub const PAGE_SIZE: u64 = 50;
 
 /// A folder's conversations, newest first, `PAGE_SIZE` at a time (`before`: the last id of
 /// the previous page).
@@ -664,7 +668,7 @@ pub async fn list(
     }
     let rows = q
         .order_by_desc(conversation::Column::Id)
-        .limit(PAGE_SIZE)
+        .limit(super::PAGE_SIZE as u64)
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -674,7 +678,14 @@ pub async fn list(
             .order_by_desc(message::Column::Seq)
             .one(db)
             .await?
-            .map(|m| m.body.chars().take(140).collect());
+            .map(|m| {
+                let text = if m.author_kind == AuthorKind::Bot.as_str() {
+                    crate::chatbot::sanitize::plain_text(&m.body)
+                } else {
+                    m.body
+                };
+                text.chars().take(140).collect()
+            });
         let who = crate::crm::service::Captured::from_answers(&c.answers);
         out.push(ConversationSummary {
             conversation: view(db, &c).await?,
@@ -757,6 +768,19 @@ pub async fn assignees(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<Ass
         .collect())
 }
 
+/// The newest event id of the company (where a new agent stream starts).
+pub async fn last_event_id(db: &DatabaseConnection, company_id: Uuid) -> Result<i64, AppError> {
+    Ok(event::Entity::find()
+        .select_only()
+        .column_as(event::Column::Id.max(), "max_id")
+        .filter(event::Column::CompanyId.eq(company_id))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
 /// The agent stream's events after `after`: what this user may see (F3.5). A conversation
 /// taken by someone else arrives only as `hidden` with its id, so lists can drop it.
 pub async fn agent_events_after(
@@ -795,7 +819,8 @@ pub async fn agent_events_after(
                     let hidden = serde_json::json!({ "id": conversation.id });
                     Some(("hidden", hidden.to_string()))
                 } else {
-                    let json = serde_json::to_string(&conversation).map_err(|_| AppError::Internal)?;
+                    let json =
+                        serde_json::to_string(&conversation).map_err(|_| AppError::Internal)?;
                     Some(("conversation", json))
                 }
             }
@@ -816,7 +841,8 @@ pub async fn agent_events_after(
         out.push((e.id, item));
     }
     let last = rows.last().map_or(after, |e| e.id);
-    let counts = serde_json::to_string(&counts(db, actor).await?).map_err(|_| AppError::Internal)?;
+    let counts =
+        serde_json::to_string(&counts(db, actor).await?).map_err(|_| AppError::Internal)?;
     out.push((last, Some(("counts", counts))));
     Ok(out)
 }

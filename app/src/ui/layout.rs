@@ -20,6 +20,7 @@ pub fn AppLayout() -> impl IntoView {
                 <a class="brand" href="/">"Leadline"</a>
                 <nav aria-label="Main">
                     <ul>
+                        <li><A href="/inbox">"Live Chat"</A></li>
                         <li class="nav-group">
                             <span class="nav-group-label">"Leads"</span>
                             <A href="/chatbot">"Chatbot"</A>

@@ -6,6 +6,7 @@ use crate::account::{
 };
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
 use crate::error::AppError;
+use crate::inbox::view::InboxPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("users") view=UsersPage/>
+                    <Route path=path!("inbox") view=InboxPage/>
                     <Route path=path!("chatbot") view=ChatbotPage/>
                     <Route path=path!("chatbot/:id") view=PlaybookEditorPage/>
                 </ParentRoute>

@@ -123,7 +123,10 @@ async fn loader(
             .into_response()
     };
     let Some(key) = q.p.filter(|k| !k.is_empty() && k.len() <= 32) else {
-        return js(StatusCode::BAD_REQUEST, "/* Leadline: missing playbook key */".into());
+        return js(
+            StatusCode::BAD_REQUEST,
+            "/* Leadline: missing playbook key */".into(),
+        );
     };
     let page = q.u.or_else(|| {
         headers
@@ -134,7 +137,12 @@ async fn loader(
     let page = service::clean_url(page.as_deref());
     let p = match crate::chatbot::service::by_key(&state.db, &key).await {
         Ok(Some(p)) => p,
-        Ok(None) => return js(StatusCode::NOT_FOUND, "/* Leadline: unknown playbook */".into()),
+        Ok(None) => {
+            return js(
+                StatusCode::NOT_FOUND,
+                "/* Leadline: unknown playbook */".into(),
+            )
+        }
         Err(_) => {
             return js(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,7 +160,10 @@ async fn loader(
         );
     }
     if !p.active {
-        return js(StatusCode::OK, "/* Leadline: this playbook is inactive */".into());
+        return js(
+            StatusCode::OK,
+            "/* Leadline: this playbook is inactive */".into(),
+        );
     }
     let s = settings_of_key(&p);
     let rules: Vec<(&str, &str)> = s
@@ -217,11 +228,10 @@ async fn frame(
     } else {
         s.allowed_sites.join(" ")
     };
-    let parent = q
-        .o
-        .and_then(|o| crate::chatbot::model::parse_site(&o).ok())
-        .filter(|o| s.allowed_sites.is_empty() || s.allowed_sites.contains(o))
-        .unwrap_or_default();
+    let parent =
+        q.o.and_then(|o| crate::chatbot::model::parse_site(&o).ok())
+            .filter(|o| s.allowed_sites.is_empty() || s.allowed_sites.contains(o))
+            .unwrap_or_default();
     let page = service::clean_url(q.u.as_deref()).unwrap_or_default();
     let avatar = match &s.avatar {
         Some(id) => format!(
@@ -278,7 +288,11 @@ fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(),
     let too_many = || {
         AppError::TooManyRequests("Too many messages at once. Wait a moment and try again.".into())
     };
-    if !state.visitor_limits.per_address.allow(&addr.ip().to_string()) {
+    if !state
+        .visitor_limits
+        .per_address
+        .allow(&addr.ip().to_string())
+    {
         return Err(too_many());
     }
     if let Some(t) = token {
@@ -325,7 +339,13 @@ async fn resume(
     reply(
         async {
             limit(&state, &addr, Some(&b.token))?;
-            service::resume(&state.db, &b.token, &b.conversation_id, b.page_url.as_deref()).await
+            service::resume(
+                &state.db,
+                &b.token,
+                &b.conversation_id,
+                b.page_url.as_deref(),
+            )
+            .await
         }
         .await,
     )
@@ -348,7 +368,14 @@ async fn answer(
     reply(
         async {
             limit(&state, &addr, Some(&b.token))?;
-            service::answer(&state.db, &b.token, &b.conversation_id, &b.card_id, &b.input).await
+            service::answer(
+                &state.db,
+                &b.token,
+                &b.conversation_id,
+                &b.card_id,
+                &b.input,
+            )
+            .await
         }
         .await,
     )
@@ -404,7 +431,7 @@ async fn events(
     if let Err(e) = service::events_after(&state.db, &q.t, &q.c, i64::MAX).await {
         return error_response(e);
     }
-    let after = sse::resume_point(&headers, q.after);
+    let after = sse::resume_point(&headers, q.after).unwrap_or(0);
     let conversation_id = match uuid::Uuid::parse_str(&q.c) {
         Ok(id) => id,
         Err(_) => return error_response(AppError::NotFound("No such conversation.".into())),
@@ -424,7 +451,10 @@ async fn events(
                             super::VisitorEvent::Message { .. } => "message",
                             super::VisitorEvent::State { .. } => "state",
                         };
-                        (id, Some((name, serde_json::to_string(&e).unwrap_or_default())))
+                        (
+                            id,
+                            Some((name, serde_json::to_string(&e).unwrap_or_default())),
+                        )
                     })
                     .collect())
             }

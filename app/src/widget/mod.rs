@@ -52,7 +52,9 @@ pub struct VisitorView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VisitorEvent {
-    Message { message: VisitorMessage },
+    Message {
+        message: VisitorMessage,
+    },
     State {
         state: ConversationState,
         agent_name: Option<String>,

@@ -173,14 +173,7 @@ pub async fn send(
     client_id: Option<&str>,
 ) -> Result<VisitorMessage, AppError> {
     let (v, c) = own(db, token, conversation_id).await?;
-    let (m, _) = engine::send(
-        db,
-        &c.id.to_string(),
-        Sender::Visitor(&v),
-        body,
-        client_id,
-    )
-    .await?;
+    let (m, _) = engine::send(db, &c.id.to_string(), Sender::Visitor(&v), body, client_id).await?;
     Ok(to_visitor(&(&m).into(), None))
 }
 
@@ -272,7 +265,11 @@ async fn view(
         .order_by_asc(message::Column::Seq)
         .all(db)
         .await?;
-    let names = names(db, rows.iter().filter_map(|m| m.author_id).chain(c.assignee_id)).await?;
+    let names = names(
+        db,
+        rows.iter().filter_map(|m| m.author_id).chain(c.assignee_id),
+    )
+    .await?;
     let messages = rows
         .iter()
         .map(|m| to_visitor(&m.into(), m.author_id.and_then(|a| names.get(&a).cloned())))

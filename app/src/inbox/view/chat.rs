@@ -44,7 +44,10 @@ pub fn ChatWindow(
     };
     let state = c.state;
     let closed = state == ConversationState::Closed;
-    let takeable = matches!(state, ConversationState::Waiting | ConversationState::Unassigned);
+    let takeable = matches!(
+        state,
+        ConversationState::Waiting | ConversationState::Unassigned
+    );
     let assignee_id = c.assignee_id.clone();
     let mine = {
         let a = assignee_id.clone();
@@ -235,7 +238,11 @@ fn Composer(id: String, enabled: Signal<bool>) -> impl IntoView {
 fn new_client_id() -> String {
     #[cfg(feature = "hydrate")]
     {
-        format!("{:x}{:x}", (js_sys::Math::random() * 1e15) as u64, js_sys::Date::now() as u64)
+        format!(
+            "{:x}{:x}",
+            (js_sys::Math::random() * 1e15) as u64,
+            js_sys::Date::now() as u64
+        )
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -3,11 +3,11 @@
 //! (`/api/events`) keeps it all live; while it is open it also keeps the user's presence.
 use super::api::{
     get_conversation, get_folder_counts, list_assignees, list_conversations, online_status,
-    AssignToMe, CloseConversation, Reassign, SetOnline,
+    SetOnline,
 };
 use super::{
     AuthorKind, ConversationDetail, ConversationState, ConversationSummary, Folder, FolderCounts,
-    MessageView,
+    MessageView, PAGE_SIZE,
 };
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
@@ -57,9 +57,16 @@ pub fn InboxPage() -> impl IntoView {
     };
     provide_context(live);
     let initial_counts = Resource::new(move || live.list.get(), |_| get_folder_counts());
+    // How many pages of the folder are shown ("Show older conversations"); a new folder
+    // starts at one.
+    let pages = RwSignal::new((Folder::Unassigned, 1usize));
+    let shown = move || match pages.get() {
+        (f, n) if f == folder.get() => n,
+        _ => 1,
+    };
     let list = Resource::new(
-        move || (folder.get(), live.list.get()),
-        |(f, _)| list_conversations(f, None),
+        move || (folder.get(), live.list.get(), shown()),
+        |(f, _, n)| load_pages(f, n),
     );
     let detail = Resource::new(
         move || (open_id.get(), live.open.get()),
@@ -116,13 +123,19 @@ pub fn InboxPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="hint">"Loading conversations…"</p> }>
                     {move || list.get().map(|r| match r {
                         Err(error) => view! { <ErrorState error/> }.into_any(),
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok((rows, _)) if rows.is_empty() => view! {
                             <p class="hint">"No conversations here."</p>
                         }.into_any(),
-                        Ok(rows) => view! {
+                        Ok((rows, more)) => view! {
                             <ul class="conversation-list" aria-label=move || folder.get().label()>
                                 {rows.into_iter().map(|row| view! { <ListItem row folder open_id/> }).collect_view()}
                             </ul>
+                            {more.then(|| view! {
+                                <button type="button" class="more"
+                                    on:click=move |_| pages.set((folder.get_untracked(), shown() + 1))>
+                                    "Show older conversations"
+                                </button>
+                            })}
                         }.into_any(),
                     })}
                 </Transition>
@@ -145,10 +158,36 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
+/// The first `pages` pages of a folder, newest first, and whether there are older ones.
+async fn load_pages(
+    folder: Folder,
+    pages: usize,
+) -> Result<(Vec<ConversationSummary>, bool), AppError> {
+    let mut rows: Vec<ConversationSummary> = Vec::new();
+    for _ in 0..pages {
+        let before = rows.last().map(|r| r.conversation.id.clone());
+        let page = list_conversations(folder, before).await?;
+        let full = page.len() == PAGE_SIZE;
+        rows.extend(page);
+        if !full {
+            return Ok((rows, false));
+        }
+    }
+    Ok((rows, true))
+}
+
 #[component]
-fn ListItem(row: ConversationSummary, folder: Memo<Folder>, open_id: Memo<Option<String>>) -> impl IntoView {
+fn ListItem(
+    row: ConversationSummary,
+    folder: Memo<Folder>,
+    open_id: Memo<Option<String>>,
+) -> impl IntoView {
     let id = row.conversation.id.clone();
-    let href = format!("/inbox?folder={}&c={}", folder_key(folder.get_untracked()), id);
+    let href = format!(
+        "/inbox?folder={}&c={}",
+        folder_key(folder.get_untracked()),
+        id
+    );
     let current = move || open_id.get().as_deref() == Some(id.as_str());
     let state = match row.conversation.state {
         ConversationState::Waiting => "Waiting",
@@ -219,31 +258,32 @@ mod stream {
             return;
         };
         for name in ["conversation", "hidden", "message", "counts"] {
-            let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                let data = e.data().as_string().unwrap_or_default();
-                let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-                match name {
-                    "counts" => {
-                        if let Ok(c) = serde_json::from_value(json) {
-                            live.counts.set(Some(c));
+            let cb =
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                    let data = e.data().as_string().unwrap_or_default();
+                    let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                    match name {
+                        "counts" => {
+                            if let Ok(c) = serde_json::from_value(json) {
+                                live.counts.set(Some(c));
+                            }
+                        }
+                        "message" => {
+                            let conv = json["conversation_id"].as_str().map(str::to_string);
+                            if conv.is_some() && conv == open_id.get_untracked() {
+                                live.open.update(|n| *n += 1);
+                            }
+                            live.list.update(|n| *n += 1);
+                        }
+                        _ => {
+                            let conv = json["id"].as_str().map(str::to_string);
+                            if conv.is_some() && conv == open_id.get_untracked() {
+                                live.open.update(|n| *n += 1);
+                            }
+                            live.list.update(|n| *n += 1);
                         }
                     }
-                    "message" => {
-                        let conv = json["conversation_id"].as_str().map(str::to_string);
-                        if conv.is_some() && conv == open_id.get_untracked() {
-                            live.open.update(|n| *n += 1);
-                        }
-                        live.list.update(|n| *n += 1);
-                    }
-                    _ => {
-                        let conv = json["id"].as_str().map(str::to_string);
-                        if conv.is_some() && conv == open_id.get_untracked() {
-                            live.open.update(|n| *n += 1);
-                        }
-                        live.list.update(|n| *n += 1);
-                    }
-                }
-            });
+                });
             let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             cb.forget();
         }
@@ -251,6 +291,3 @@ mod stream {
         on_cleanup(move || es.with_value(|es| es.close()));
     }
 }
-
-#[allow(unused_imports)]
-use {AssignToMe as _, CloseConversation as _, Reassign as _};
