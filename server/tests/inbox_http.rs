@@ -5,7 +5,8 @@ mod support;
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{Client, TestApp};
+use std::time::Duration;
+use support::{read_events, Client, TestApp};
 
 async fn counts(c: &mut Client) -> Value {
     let r = c.call("inbox/counts", &[]).await;
@@ -17,8 +18,9 @@ fn n(u: u64, m: u64, c: u64) -> Value {
     json!({ "unassigned": u, "mine": m, "closed": c })
 }
 
-/// A waiting conversation from a visitor on an active Live Chat playbook.
-async fn waiting(app: &TestApp, admin: &mut Client) -> String {
+/// A waiting conversation from a visitor on an active Live Chat playbook: its id and the
+/// visitor's token.
+async fn waiting(app: &TestApp, admin: &mut Client) -> (String, String) {
     let id: String = admin
         .call("playbooks/create", &[("template", "live_chat")])
         .await
@@ -50,7 +52,19 @@ async fn waiting(app: &TestApp, admin: &mut Client) -> String {
         .await
         .unwrap();
     assert_eq!(v["state"], "waiting", "{v}");
-    v["conversation_id"].as_str().unwrap().to_string()
+    let id = v["conversation_id"].as_str().unwrap().to_string();
+    (id, v["token"].as_str().unwrap().to_string())
+}
+
+/// The visitor writes `body` (with a client id, as the widget does).
+async fn visitor_says(app: &TestApp, id: &str, token: &str, body: &str) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/visitor/messages", app.base))
+        .json(&json!({ "token": token, "conversation_id": id, "body": body, "client_id": body }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 }
 
 #[tokio::test]
@@ -65,7 +79,7 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
             a.call("inbox/online", &[("online", "true")]).await.status(),
             StatusCode::OK
         );
-        let id = waiting(&app, &mut a).await;
+        let (id, _) = waiting(&app, &mut a).await;
         assert_eq!(counts(&mut a).await, n(1, 0, 0), "{kind}");
         assert_eq!(counts(&mut b).await, n(1, 0, 0));
 
@@ -141,5 +155,73 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
             .await
             .unwrap();
         assert_eq!(d["conversation"]["state"], "closed");
+    }
+}
+
+#[tokio::test]
+async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let app = TestApp::spawn(db).await;
+        let mut a = app.setup_admin().await;
+        assert_eq!(a.call("inbox/online", &[("online", "true")]).await.status(), StatusCode::OK);
+        let (old, old_token) = waiting(&app, &mut a).await;
+        visitor_says(&app, &old, &old_token, "said before the tab opened").await;
+
+        // A new tab's stream starts from now: what its page already shows is not sent again.
+        let stream = a.stream("/api/events").await;
+        let (id, token) = waiting(&app, &mut a).await;
+        visitor_says(&app, &id, &token, "first").await;
+        let seen = read_events(stream, Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.data["body"] == "first")
+        })
+        .await;
+        let first = seen
+            .iter()
+            .find(|e| e.data["body"] == "first")
+            .and_then(|e| e.id)
+            .unwrap_or_else(|| panic!("{kind}: live message arrives: {seen:?}"));
+        for e in &seen {
+            assert_ne!(e.data["id"], old.as_str(), "{kind}: old conversation replayed: {e:?}");
+            assert_ne!(e.data["conversation_id"], old.as_str(), "{kind}: {e:?}");
+        }
+        assert!(
+            seen.iter().any(|e| e.event == "conversation" && e.data["id"] == id.as_str()),
+            "{kind}: the new conversation arrives: {seen:?}"
+        );
+
+        // The connection drops; meanwhile the visitor and the agent write.
+        for body in ["second", "third"] {
+            visitor_says(&app, &id, &token, body).await;
+        }
+        assert_eq!(a.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
+        let r = a.call("inbox/send", &[("id", &id), ("body", "fourth"), ("client_id", "c4")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+
+        // The browser reconnects with Last-Event-ID: exactly what it missed, once, in order.
+        let again = a
+            .http
+            .get(format!("{}/api/events", app.base))
+            .header("cookie", format!("leadline_session={}", a.cookie.clone().unwrap()))
+            .header("last-event-id", first.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::OK);
+        let missed = read_events(again, Duration::from_secs(5), |e| {
+            let fourth = e.iter().position(|e| e.data["body"] == "fourth");
+            fourth.is_some_and(|p| e[p..].iter().any(|e| e.event == "counts"))
+        })
+        .await;
+        let bodies: Vec<&str> = missed
+            .iter()
+            .filter(|e| e.event == "message")
+            .filter_map(|e| e.data["body"].as_str())
+            .filter(|b| !b.contains("joined the conversation"))
+            .collect();
+        assert_eq!(bodies, ["second", "third", "fourth"], "{kind}: {missed:?}");
+        assert!(missed.iter().all(|e| e.id.is_none_or(|i| i > first)), "{kind}");
+        let counts = missed.iter().rev().find(|e| e.event == "counts").map(|e| e.data.clone());
+        assert_eq!(counts, Some(n(1, 1, 0)), "{kind}: counts after the replay");
     }
 }

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
-use support::{Client, TestApp};
+use support::{read_events, Client, Sse, TestApp};
 
 /// An active playbook: the Live Chat template's flow, or `cards` instead; returns its key.
 async fn playbook(admin: &mut Client, cards: Option<Value>, sites: &[&str]) -> String {
@@ -80,49 +80,6 @@ async fn start(app: &TestApp, key: &str, token: Option<&str>) -> Value {
 async fn online(agent: &mut Client) {
     let r = agent.call("inbox/online", &[("online", "true")]).await;
     assert_eq!(r.status(), StatusCode::OK);
-}
-
-/// One server-sent event.
-#[derive(Debug, Clone)]
-struct Sse {
-    id: Option<i64>,
-    event: String,
-    data: Value,
-}
-
-/// Reads a stream until `enough` says so, or `wait` passes.
-async fn read_events(
-    mut r: reqwest::Response,
-    wait: Duration,
-    enough: impl Fn(&[Sse]) -> bool,
-) -> Vec<Sse> {
-    let mut buf = String::new();
-    let mut out: Vec<Sse> = Vec::new();
-    let deadline = tokio::time::Instant::now() + wait;
-    while !enough(&out) {
-        let chunk = match tokio::time::timeout_at(deadline, r.chunk()).await {
-            Ok(Ok(Some(c))) => c,
-            _ => break,
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let (mut id, mut event, mut data) = (None, String::from("message"), None);
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data = serde_json::from_str(v.trim()).ok();
-                }
-            }
-            if let Some(data) = data {
-                out.push(Sse { id, event, data });
-            }
-        }
-    }
-    out
 }
 
 async fn visitor_stream(
@@ -323,17 +280,7 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let token = v["token"].as_str().unwrap().to_string();
 
         // B's stream from the beginning, opened before A takes it.
-        let b_stream = b
-            .http
-            .get(format!("{}/api/events?after=0", app.base))
-            .header(
-                "cookie",
-                format!("leadline_session={}", b.cookie.clone().unwrap()),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(b_stream.status(), StatusCode::OK);
+        let b_stream = b.stream("/api/events?after=0").await;
 
         assert_eq!(
             admin.call("inbox/assign", &[("id", &id)]).await.status(),
@@ -384,11 +331,33 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let counts: Value = admin.call("inbox/counts", &[]).await.json().await.unwrap();
         assert_eq!(counts, json!({ "unassigned": 0, "mine": 1, "closed": 0 }));
 
-        // B's stream carried the bot part (while nobody had it) but nothing after A took it.
-        let events = read_events(b_stream, Duration::from_secs(3), |e| {
-            e.iter().any(|e| e.event == "hidden")
+        // Where A's own stream sees the visitor's last message: B's is read up to there.
+        let a_stream = admin.stream("/api/events?after=0").await;
+        let a_events = read_events(a_stream, Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.data["body"] == "secret from visitor")
         })
         .await;
+        let last = a_events
+            .iter()
+            .find(|e| e.data["body"] == "secret from visitor")
+            .and_then(|e| e.id)
+            .unwrap_or_else(|| panic!("{kind}: A sees the visitor's message: {a_events:?}"));
+
+        // B's stream carried the bot part (while nobody had it) but nothing after A took it.
+        let events = read_events(b_stream, Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.id.is_some_and(|id| id >= last))
+        })
+        .await;
+        assert!(
+            events.iter().any(|e| e.id.is_some_and(|id| id >= last)),
+            "{kind}: B's stream reached event {last}: {events:?}"
+        );
+        let b_counts: Vec<&Sse> = events.iter().filter(|e| e.event == "counts").collect();
+        assert_eq!(
+            b_counts.last().map(|e| e.data.clone()),
+            Some(json!({ "unassigned": 0, "mine": 0, "closed": 0 })),
+            "{kind}: B's counts leave A's conversation out"
+        );
         assert!(
             events
                 .iter()
@@ -488,6 +457,24 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
                     .unwrap(),
             };
             assert_eq!(made, 1, "{kind}: one {item}");
+            // Agents find it in Closed, and its chat window says what was made and when (F3.6).
+            let closed: Value = admin
+                .call("inbox/list", &[("folder", "closed")])
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(closed[0]["conversation"]["id"], id.as_str(), "{kind}: {closed}");
+            assert_eq!(closed[0]["visitor"], "Vera");
+            let d: Value = admin
+                .call("inbox/conversation", &[("id", &id)])
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(d["conversation"]["state"], "offline");
+            assert_eq!(d["conversation"]["crm_kind"], *item, "{d}");
+            assert!(d["conversation"]["crm_created_at"].is_string(), "{d}");
             // The person is reused by email, the organization by name.
             assert_eq!(
                 person::Entity::find().count(&conn).await.unwrap(),

@@ -132,10 +132,11 @@ pub const PAGE_SIZE: usize = 50;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Folder {
-    /// Waiting for someone, or unassigned again. (Offline conversations went to the CRM.)
+    /// Waiting for someone, or unassigned again.
     Unassigned,
     /// Assigned to the signed-in user.
     Mine,
+    /// Closed by an agent, or ended offline (nobody took it; the offline flow ran).
     Closed,
 }
 

@@ -650,7 +650,10 @@ fn folder_condition(actor: &Actor, folder: Folder) -> sea_orm::Condition {
         Folder::Mine => base
             .add(conversation::Column::State.eq(Assigned.as_str()))
             .add(conversation::Column::AssigneeId.eq(actor.user_id)),
-        Folder::Closed => base.add(conversation::Column::State.eq(Closed.as_str())),
+        // Over: closed by an agent, or ended offline (the offline flow made its CRM item).
+        Folder::Closed => {
+            base.add(conversation::Column::State.is_in([Closed.as_str(), Offline.as_str()]))
+        }
     }
 }
 

@@ -155,6 +155,17 @@ impl Client {
         r
     }
 
+    /// Opens an event stream (`path` with its query) with this client's session.
+    pub async fn stream(&self, path: &str) -> Response {
+        let r = self
+            .with_cookie(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "stream {path}");
+        r
+    }
+
     /// Calls a server function (`/api/<endpoint>`) with a form body, as the page does.
     pub async fn call(&mut self, endpoint: &str, form: &[(&str, &str)]) -> Response {
         let r = self
@@ -204,3 +215,47 @@ impl Client {
         r
     }
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+/// Reads a stream until `enough` says so, or `wait` passes.
+pub async fn read_events(
+    mut r: reqwest::Response,
+    wait: std::time::Duration,
+    enough: impl Fn(&[Sse]) -> bool,
+) -> Vec<Sse> {
+    let mut buf = String::new();
+    let mut out: Vec<Sse> = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while !enough(&out) {
+        let chunk = match tokio::time::timeout_at(deadline, r.chunk()).await {
+            Ok(Ok(Some(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (None, String::from("message"), None);
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(v.trim()).ok();
+                }
+            }
+            if let Some(data) = data {
+                out.push(Sse { id, event, data });
+            }
+        }
+    }
+    out
+}
+

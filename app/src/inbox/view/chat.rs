@@ -44,6 +44,8 @@ pub fn ChatWindow(
     };
     let state = c.state;
     let closed = state == ConversationState::Closed;
+    // Nobody took it in time: it can only be closed.
+    let offline = state == ConversationState::Offline;
     let takeable = matches!(
         state,
         ConversationState::Waiting | ConversationState::Unassigned
@@ -89,9 +91,8 @@ pub fn ChatWindow(
                             "Assign to me"
                         </button>
                     })}
-                    {(!closed).then(|| {
+                    {(!closed && !offline).then(|| {
                         let can_act = can_act.clone();
-                        let can_act2 = can_act.clone();
                         let current = current_assignee.clone();
                         view! {
                             <label class="assignee">
@@ -113,7 +114,12 @@ pub fn ChatWindow(
                                     </Transition>
                                 </select>
                             </label>
-                            <button type="button" disabled=move || !can_act2() || close.pending().get()
+                        }
+                    })}
+                    {(!closed).then(|| {
+                        let can_close = can_act.clone();
+                        view! {
+                            <button type="button" disabled=move || !(offline || can_close()) || close.pending().get()
                                 on:click=move |_| { close.dispatch(CloseConversation { id: id3.clone() }); }>
                                 "Close conversation"
                             </button>
@@ -160,7 +166,7 @@ pub fn ChatWindow(
                     </p>
                 </aside>
             </div>
-            {(!closed).then(|| {
+            {(!closed && !offline).then(|| {
                 let mine = mine.clone();
                 view! { <Composer id=id.clone() enabled=Signal::derive(move || mine())/> }
             })}
