@@ -164,7 +164,10 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
         let kind = db.kind();
         let app = TestApp::spawn(db).await;
         let mut a = app.setup_admin().await;
-        assert_eq!(a.call("inbox/online", &[("online", "true")]).await.status(), StatusCode::OK);
+        assert_eq!(
+            a.call("inbox/online", &[("online", "true")]).await.status(),
+            StatusCode::OK
+        );
         let (old, old_token) = waiting(&app, &mut a).await;
         visitor_says(&app, &old, &old_token, "said before the tab opened").await;
 
@@ -182,11 +185,16 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
             .and_then(|e| e.id)
             .unwrap_or_else(|| panic!("{kind}: live message arrives: {seen:?}"));
         for e in &seen {
-            assert_ne!(e.data["id"], old.as_str(), "{kind}: old conversation replayed: {e:?}");
+            assert_ne!(
+                e.data["id"],
+                old.as_str(),
+                "{kind}: old conversation replayed: {e:?}"
+            );
             assert_ne!(e.data["conversation_id"], old.as_str(), "{kind}: {e:?}");
         }
         assert!(
-            seen.iter().any(|e| e.event == "conversation" && e.data["id"] == id.as_str()),
+            seen.iter()
+                .any(|e| e.event == "conversation" && e.data["id"] == id.as_str()),
             "{kind}: the new conversation arrives: {seen:?}"
         );
 
@@ -194,15 +202,26 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
         for body in ["second", "third"] {
             visitor_says(&app, &id, &token, body).await;
         }
-        assert_eq!(a.call("inbox/assign", &[("id", &id)]).await.status(), StatusCode::OK);
-        let r = a.call("inbox/send", &[("id", &id), ("body", "fourth"), ("client_id", "c4")]).await;
+        assert_eq!(
+            a.call("inbox/assign", &[("id", &id)]).await.status(),
+            StatusCode::OK
+        );
+        let r = a
+            .call(
+                "inbox/send",
+                &[("id", &id), ("body", "fourth"), ("client_id", "c4")],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
 
         // The browser reconnects with Last-Event-ID: exactly what it missed, once, in order.
         let again = a
             .http
             .get(format!("{}/api/events", app.base))
-            .header("cookie", format!("leadline_session={}", a.cookie.clone().unwrap()))
+            .header(
+                "cookie",
+                format!("leadline_session={}", a.cookie.clone().unwrap()),
+            )
             .header("last-event-id", first.to_string())
             .send()
             .await
@@ -220,8 +239,15 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
             .filter(|b| !b.contains("joined the conversation"))
             .collect();
         assert_eq!(bodies, ["second", "third", "fourth"], "{kind}: {missed:?}");
-        assert!(missed.iter().all(|e| e.id.is_none_or(|i| i > first)), "{kind}");
-        let counts = missed.iter().rev().find(|e| e.event == "counts").map(|e| e.data.clone());
+        assert!(
+            missed.iter().all(|e| e.id.is_none_or(|i| i > first)),
+            "{kind}"
+        );
+        let counts = missed
+            .iter()
+            .rev()
+            .find(|e| e.event == "counts")
+            .map(|e| e.data.clone());
         assert_eq!(counts, Some(n(1, 1, 0)), "{kind}: counts after the replay");
     }
 }

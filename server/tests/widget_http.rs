@@ -464,7 +464,11 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
                 .json()
                 .await
                 .unwrap();
-            assert_eq!(closed[0]["conversation"]["id"], id.as_str(), "{kind}: {closed}");
+            assert_eq!(
+                closed[0]["conversation"]["id"],
+                id.as_str(),
+                "{kind}: {closed}"
+            );
             assert_eq!(closed[0]["visitor"], "Vera");
             let d: Value = admin
                 .call("inbox/conversation", &[("id", &id)])

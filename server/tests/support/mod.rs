@@ -258,4 +258,3 @@ pub async fn read_events(
     }
     out
 }
-

@@ -2,8 +2,10 @@
 //! and "Close conversation"; the whole transcript; the composer; what the visitor told the
 //! bot and the CRM item made from it.
 use super::super::api::{send_message, AssignToMe, CloseConversation, Reassign};
-use super::super::{Assignee, AuthorKind, ConversationDetail, ConversationState};
-use super::{author_label, when, Live};
+use super::super::{
+    Assignee, AuthorKind, ConversationDetail, ConversationState, ConversationView, MessageView,
+};
+use super::{author_label, when, Draft, Live};
 use crate::error::AppError;
 use crate::ui::shell::Me;
 use leptos::prelude::*;
@@ -16,32 +18,63 @@ pub fn ChatWindow(
     let live = expect_context::<Live>();
     let Me(me) = expect_context::<Me>();
     let my_id = move || me.get().and_then(Result::ok).flatten().map(|u| u.id);
+    let draft = expect_context::<Draft>();
     let c = detail.conversation.clone();
     let id = c.id.clone();
+    // What changes without a new state: messages, the visitor's page, the CRM item. A new
+    // state or assignee loads the conversation again (the buttons change with it).
+    let messages = RwSignal::new(detail.messages.clone());
+    let conversation = RwSignal::new(c.clone());
+    Effect::new({
+        let id = id.clone();
+        move || {
+            if let Some(m) = live.message.get() {
+                if m.conversation_id == id {
+                    add_message(messages, m);
+                }
+            }
+        }
+    });
+    // Only changes that come after this window was made (an older one must not make it
+    // load again and again).
+    Effect::watch(
+        move || live.conversation.get(),
+        {
+            let id = id.clone();
+            move |new: &Option<ConversationView>, _, _| {
+                let Some(new) = new.clone().filter(|n| n.id == id) else {
+                    return;
+                };
+                let now = conversation.get_untracked();
+                if new.state == now.state && new.assignee_id == now.assignee_id {
+                    conversation.set(new);
+                } else {
+                    live.open.update(|n| *n += 1);
+                }
+            }
+        },
+        false,
+    );
     let assign = ServerAction::<AssignToMe>::new();
     let reassign = ServerAction::<Reassign>::new();
     let close = ServerAction::<CloseConversation>::new();
-    // Every action answers with the new state, or a clear refusal; either way, refresh.
-    let refresh = move || {
-        live.open.update(|n| *n += 1);
-        live.list.update(|n| *n += 1);
-    };
-    Effect::new(move || {
-        if assign.version().get() + reassign.version().get() + close.version().get() > 0 {
-            refresh();
-        }
-    });
-    let action_error = move || {
-        [
-            assign.value().get().and_then(Result::err),
-            reassign.value().get().and_then(Result::err),
-            close.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-        .map(|e| e.to_string())
-    };
+    // Every action answers with the new state, or a clear refusal (kept above the window,
+    // which loads again either way).
+    let settle =
+        move |version: RwSignal<usize>,
+              value: MappedSignal<Option<Result<ConversationView, AppError>>>| {
+            Effect::new(move || {
+                if version.get() > 0 {
+                    let refusal = value.get_untracked().and_then(Result::err);
+                    draft.notice.set(refusal.map(|e| e.to_string()));
+                    live.open.update(|n| *n += 1);
+                    live.list.update(|n| *n += 1);
+                }
+            });
+        };
+    settle(assign.version(), assign.value());
+    settle(reassign.version(), reassign.value());
+    settle(close.version(), close.value());
     let state = c.state;
     let closed = state == ConversationState::Closed;
     // Nobody took it in time: it can only be closed.
@@ -59,7 +92,11 @@ pub fn ChatWindow(
         let mine = mine.clone();
         move || takeable || mine()
     };
-    let names = detail.names.clone();
+    // Who wrote what: earlier authors, and whoever has it now.
+    let mut names = detail.names.clone();
+    if let (Some(a), Some(n)) = (&c.assignee_id, &c.assignee_name) {
+        names.push((a.clone(), n.clone()));
+    }
     let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
     let current_assignee = assignee_id.clone().unwrap_or_default();
     let title = detail
@@ -127,51 +164,65 @@ pub fn ChatWindow(
                     })}
                 </div>
             </header>
-            {move || action_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <div class="chat-body">
                 <ol class="transcript" aria-label="Transcript">
-                    {detail.messages.iter().map(|m| {
-                        let who = author_label(m, &names);
-                        let class = format!("line line-{}", m.author.as_str());
-                        let at = when(&m.created_at);
-                        let body = if m.author == AuthorKind::Bot {
-                            // Sanitized (allow-list) when the playbook was saved and again
-                            // when the flow wrote it (R6).
-                            view! { <div class="message-bubble message-body" inner_html=m.body.clone()></div> }.into_any()
-                        } else {
-                            view! { <div class="message-bubble message-text">{m.body.clone()}</div> }.into_any()
-                        };
-                        view! {
-                            <li class=class>
-                                {(!who.is_empty()).then(|| view! { <span class="line-who">{who}</span> })}
-                                {body}
-                                <time class="line-at" datetime=m.created_at.clone()>{at}</time>
-                            </li>
-                        }
-                    }).collect_view()}
+                    <For each=move || messages.get() key=|m| m.id.clone() let:m>
+                        {line(&m, &names)}
+                    </For>
                 </ol>
                 <aside class="chat-panel" aria-label="Details">
                     <h3>"Visitor"</h3>
                     <dl>
                         <dt>"Page"</dt>
-                        <dd class="visitor-page">{c.page_url.clone().unwrap_or_else(|| "Unknown".into())}</dd>
+                        <dd class="visitor-page">{move || conversation.with(|c| c.page_url.clone()).unwrap_or_else(|| "Unknown".into())}</dd>
                         {detail.details.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
                     </dl>
                     <h3>"CRM"</h3>
                     <p class="crm-status">
-                        {match (&c.crm_kind, &c.crm_created_at) {
+                        {move || conversation.with(|c| match (&c.crm_kind, &c.crm_created_at) {
                             (Some(kind), Some(at)) => format!("{} created {}", capitalized(kind), when(at)),
                             _ => "No lead or deal created yet.".to_string(),
-                        }}
+                        })}
                     </p>
                 </aside>
             </div>
             {(!closed && !offline).then(|| {
                 let mine = mine.clone();
-                view! { <Composer id=id.clone() enabled=Signal::derive(move || mine())/> }
+                view! { <Composer id=id.clone() messages enabled=Signal::derive(move || mine())/> }
             })}
         </article>
     }
+}
+
+/// One line of the transcript.
+fn line(m: &MessageView, names: &[(String, String)]) -> impl IntoView {
+    let who = author_label(m, names);
+    let class = format!("line line-{}", m.author.as_str());
+    let body = if m.author == AuthorKind::Bot {
+        // Sanitized (allow-list) when the playbook was saved and again when the flow wrote
+        // it (R6).
+        view! { <div class="message-bubble message-body" inner_html=m.body.clone()></div> }
+            .into_any()
+    } else {
+        view! { <div class="message-bubble message-text">{m.body.clone()}</div> }.into_any()
+    };
+    view! {
+        <li class=class>
+            {(!who.is_empty()).then(|| view! { <span class="line-who">{who}</span> })}
+            {body}
+            <time class="line-at" datetime=m.created_at.clone()>{when(&m.created_at)}</time>
+        </li>
+    }
+}
+
+/// Adds a message once (it may come from the send's answer and from the stream), in order.
+fn add_message(messages: RwSignal<Vec<MessageView>>, m: MessageView) {
+    messages.update(|all| {
+        if !all.iter().any(|x| x.id == m.id) {
+            all.push(m);
+            all.sort_by_key(|x| x.seq);
+        }
+    });
 }
 
 fn capitalized(s: &str) -> String {
@@ -182,21 +233,28 @@ fn capitalized(s: &str) -> String {
 }
 
 /// Enter sends, Shift+Enter is a new line. A failed send stays, with "Retry" (same client
-/// id, so it is stored once).
+/// id, so it is stored once). What is typed lives in the page's `Draft`, so a reload of the
+/// window (someone took the conversation, say) does not lose it.
 #[component]
-fn Composer(id: String, enabled: Signal<bool>) -> impl IntoView {
-    let live = expect_context::<Live>();
-    let text = RwSignal::new(String::new());
-    let failed = RwSignal::new(None::<(String, String, String)>);
-    let sending = RwSignal::new(false);
+fn Composer(
+    id: String,
+    messages: RwSignal<Vec<MessageView>>,
+    enabled: Signal<bool>,
+) -> impl IntoView {
+    let Draft {
+        text,
+        failed,
+        sending,
+        ..
+    } = expect_context::<Draft>();
     let send = move |client_id: String, body: String| {
         let id = id.clone();
         sending.set(true);
         leptos::task::spawn_local(async move {
             match send_message(id, body.clone(), Some(client_id.clone())).await {
-                Ok(_) => {
+                Ok(m) => {
                     failed.set(None);
-                    live.open.update(|n| *n += 1);
+                    add_message(messages, m);
                 }
                 Err(e) => failed.set(Some((client_id, body, e.to_string()))),
             }

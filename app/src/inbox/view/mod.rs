@@ -6,8 +6,8 @@ use super::api::{
     SetOnline,
 };
 use super::{
-    AuthorKind, ConversationDetail, ConversationState, ConversationSummary, Folder, FolderCounts,
-    MessageView, PAGE_SIZE,
+    AuthorKind, ConversationDetail, ConversationState, ConversationSummary, ConversationView,
+    Folder, FolderCounts, MessageView, PAGE_SIZE,
 };
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
@@ -33,12 +33,28 @@ fn folder_key(f: Folder) -> &'static str {
     }
 }
 
-/// Bumped on every change the event stream reports; views refetch on it.
+/// What the event stream reports: `list` and `open` are bumped to load the folder or the
+/// opened conversation again; messages and conversation changes are handed over as they
+/// come, so the open window can take them in place.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub list: RwSignal<u64>,
     pub open: RwSignal<u64>,
     pub counts: RwSignal<Option<FolderCounts>>,
+    pub message: RwSignal<Option<MessageView>>,
+    pub conversation: RwSignal<Option<ConversationView>>,
+}
+
+/// The opened conversation's composer and last refusal: they outlive a reload of the window
+/// and are cleared when another conversation is opened.
+#[derive(Clone, Copy)]
+pub struct Draft {
+    pub text: RwSignal<String>,
+    /// A send that failed: its client id, text and why.
+    pub failed: RwSignal<Option<(String, String, String)>>,
+    pub sending: RwSignal<bool>,
+    /// Why the last action was refused (a stale screen), shown above the window.
+    pub notice: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -54,8 +70,26 @@ pub fn InboxPage() -> impl IntoView {
         list: RwSignal::new(0),
         open: RwSignal::new(0),
         counts: RwSignal::new(None),
+        message: RwSignal::new(None),
+        conversation: RwSignal::new(None),
     };
     provide_context(live);
+    let draft = Draft {
+        text: RwSignal::new(String::new()),
+        failed: RwSignal::new(None),
+        sending: RwSignal::new(false),
+        notice: RwSignal::new(None),
+    };
+    provide_context(draft);
+    Effect::watch(
+        move || open_id.get(),
+        move |_, _, _| {
+            draft.text.set(String::new());
+            draft.failed.set(None);
+            draft.notice.set(None);
+        },
+        false,
+    );
     let initial_counts = Resource::new(move || live.list.get(), |_| get_folder_counts());
     // How many pages of the folder are shown ("Show older conversations"); a new folder
     // starts at one.
@@ -142,6 +176,7 @@ pub fn InboxPage() -> impl IntoView {
                 <OnlineToggle/>
             </aside>
             <section class="inbox-main">
+                {move || draft.notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                 <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
                     {move || detail.get().map(|r| match r {
                         Err(error) => view! { <ErrorState error/> }.into_any(),
@@ -247,12 +282,12 @@ pub fn author_label(m: &MessageView, names: &[(String, String)]) -> String {
 
 #[cfg(feature = "hydrate")]
 mod stream {
-    use super::Live;
+    use super::{ConversationView, Live, MessageView};
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
 
-    /// The tab's event stream: counts update in place; any change refetches the list, and
-    /// the open conversation when it is concerned.
+    /// The tab's event stream: counts update in place, messages and changes of the open
+    /// conversation go to its window, and any change loads the folder list again.
     pub fn listen(live: Live, open_id: Memo<Option<String>>) {
         let Ok(es) = web_sys::EventSource::new("/api/events") else {
             return;
@@ -261,23 +296,34 @@ mod stream {
             let cb =
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                     let data = e.data().as_string().unwrap_or_default();
-                    let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+                    let open = open_id.get_untracked();
                     match name {
                         "counts" => {
-                            if let Ok(c) = serde_json::from_value(json) {
+                            if let Ok(c) = serde_json::from_str(&data) {
                                 live.counts.set(Some(c));
                             }
                         }
                         "message" => {
-                            let conv = json["conversation_id"].as_str().map(str::to_string);
-                            if conv.is_some() && conv == open_id.get_untracked() {
-                                live.open.update(|n| *n += 1);
+                            if let Ok(m) = serde_json::from_str::<MessageView>(&data) {
+                                if open.as_ref() == Some(&m.conversation_id) {
+                                    live.message.set(Some(m));
+                                }
+                            }
+                            live.list.update(|n| *n += 1);
+                        }
+                        "conversation" => {
+                            if let Ok(c) = serde_json::from_str::<ConversationView>(&data) {
+                                if open.as_ref() == Some(&c.id) {
+                                    live.conversation.set(Some(c));
+                                }
                             }
                             live.list.update(|n| *n += 1);
                         }
                         _ => {
-                            let conv = json["id"].as_str().map(str::to_string);
-                            if conv.is_some() && conv == open_id.get_untracked() {
+                            // Someone else took it: the open window learns it is gone.
+                            let json: serde_json::Value =
+                                serde_json::from_str(&data).unwrap_or_default();
+                            if open.is_some() && json["id"].as_str() == open.as_deref() {
                                 live.open.update(|n| *n += 1);
                             }
                             live.list.update(|n| *n += 1);
