@@ -55,6 +55,14 @@ pub fn ChatWindow(
         },
         false,
     );
+    // The newest message in sight, as in any chat.
+    let transcript = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move || {
+        messages.track();
+        if let Some(ol) = transcript.get() {
+            ol.set_scroll_top(ol.scroll_height());
+        }
+    });
     let assign = ServerAction::<AssignToMe>::new();
     let reassign = ServerAction::<Reassign>::new();
     let close = ServerAction::<CloseConversation>::new();
@@ -165,7 +173,7 @@ pub fn ChatWindow(
                 </div>
             </header>
             <div class="chat-body">
-                <ol class="transcript" aria-label="Transcript">
+                <ol class="transcript" aria-label="Transcript" node_ref=transcript>
                     <For each=move || messages.get() key=|m| m.id.clone() let:m>
                         {line(&m, &names)}
                     </For>

@@ -13,7 +13,6 @@ use crate::error::AppError;
 use crate::ui::states::ErrorState;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 mod chat;
@@ -132,13 +131,13 @@ pub fn InboxPage() -> impl IntoView {
         let href = format!("/inbox?folder={}", folder_key(f));
         view! {
             <li>
-                <A href=href attr:class=move || if folder.get() == f { "folder current" } else { "folder" }
-                    attr:aria-current=move || (folder.get() == f).then_some("page")>
+                <a href=href class=move || if folder.get() == f { "folder current" } else { "folder" }
+                    aria-current=move || (folder.get() == f).then_some("page")>
                     <span>{f.label()}</span>
                     <span class="count" aria-label=move || format!("{} conversations", count(f))>
                         <Transition fallback=|| "…">{move || count(f).to_string()}</Transition>
                     </span>
-                </A>
+                </a>
             </li>
         }
     };
@@ -154,6 +153,7 @@ pub fn InboxPage() -> impl IntoView {
                         {folder_link(Folder::Closed)}
                     </ul>
                 </nav>
+                <div class="list-scroll">
                 <Transition fallback=|| view! { <p class="hint">"Loading conversations…"</p> }>
                     {move || list.get().map(|r| match r {
                         Err(error) => view! { <ErrorState error/> }.into_any(),
@@ -173,6 +173,7 @@ pub fn InboxPage() -> impl IntoView {
                         }.into_any(),
                     })}
                 </Transition>
+                </div>
                 <OnlineToggle/>
             </aside>
             <section class="inbox-main">
@@ -223,7 +224,7 @@ fn ListItem(
         folder_key(folder.get_untracked()),
         id
     );
-    let current = move || open_id.get().as_deref() == Some(id.as_str());
+    let current = Memo::new(move |_| open_id.get().as_deref() == Some(id.as_str()));
     let state = match row.conversation.state {
         ConversationState::Waiting => "Waiting",
         ConversationState::Unassigned => "Unassigned",
@@ -234,11 +235,14 @@ fn ListItem(
     };
     view! {
         <li>
-            <A href=href attr:class=move || if current() { "conversation current" } else { "conversation" }>
+            // A plain link (the router still handles it): `A` would mark every item of the
+            // folder as the current page, since they differ only in the query.
+            <a href=href class=move || if current.get() { "conversation current" } else { "conversation" }
+                aria-current=move || current.get().then_some("true")>
                 <span class="who">{row.visitor}</span>
-                <span class="state">{state}</span>
+                <span class="conv-state">{state}</span>
                 <span class="preview">{row.last_message.unwrap_or_default()}</span>
-            </A>
+            </a>
         </li>
     }
 }
