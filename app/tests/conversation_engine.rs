@@ -360,3 +360,90 @@ async fn presence_needs_the_toggle_and_a_live_lease() {
             .unwrap());
     }
 }
+
+#[tokio::test]
+async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
+    use app::inbox::{Folder, PAGE_SIZE};
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let mut ids = Vec::new();
+        for n in 0..PAGE_SIZE + 2 {
+            let (v, id) = waiting(&w, 60).await;
+            service::send(&w.db, &id, Sender::Visitor(&v), &format!("first {n}"), None)
+                .await
+                .unwrap();
+            service::send(
+                &w.db,
+                &id,
+                Sender::Visitor(&v),
+                &format!("newest {n}"),
+                None,
+            )
+            .await
+            .unwrap();
+            ids.push(id);
+        }
+        // The bot's HTML is shown as plain text; a taken one carries its assignee's name.
+        service::send(
+            &w.db,
+            &ids[0],
+            Sender::Bot,
+            "<p><b>Hello</b> there</p>",
+            None,
+        )
+        .await
+        .unwrap();
+        service::assign_to_me(&w.db, &w.a, &ids[1]).await.unwrap();
+        // The folder holds two states (waiting, and unassigned after a hand-back): one order.
+        for n in [3, PAGE_SIZE] {
+            service::assign_to_me(&w.db, &w.a, &ids[n]).await.unwrap();
+            service::reassign(&w.db, &w.a, &ids[n], None).await.unwrap();
+        }
+
+        let first = service::list(&w.db, &w.a, Folder::Unassigned, None)
+            .await
+            .unwrap();
+        let newest = PAGE_SIZE + 1;
+        let expected: Vec<String> = ids[2..=newest].iter().rev().cloned().collect();
+        let got: Vec<String> = first.iter().map(|s| s.conversation.id.clone()).collect();
+        assert_eq!(got, expected, "{}", tdb.kind());
+        assert_eq!(first[0].conversation.id, ids[newest]);
+        assert_eq!(
+            first[0].last_message.as_deref(),
+            Some(&*format!("newest {newest}"))
+        );
+        let rest = service::list(
+            &w.db,
+            &w.a,
+            Folder::Unassigned,
+            Some(&first.last().unwrap().conversation.id),
+        )
+        .await
+        .unwrap();
+        let rest: Vec<_> = rest.iter().map(|s| s.conversation.id.clone()).collect();
+        assert_eq!(rest, vec![ids[0].clone()], "{}", tdb.kind());
+        let bot = service::list(&w.db, &w.a, Folder::Unassigned, Some(&ids[1]))
+            .await
+            .unwrap();
+        assert_eq!(bot[0].last_message.as_deref(), Some("Hello there"));
+
+        let mine = service::list(&w.db, &w.a, Folder::Mine, None)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].conversation.id, ids[1]);
+        assert_eq!(
+            mine[0].conversation.assignee_name.as_deref(),
+            Some("Ada Admin")
+        );
+        // F3.5: B sees neither A's conversation nor A's folder.
+        let b_unassigned = service::list(&w.db, &w.b, Folder::Unassigned, None)
+            .await
+            .unwrap();
+        assert!(b_unassigned.iter().all(|s| s.conversation.id != ids[1]));
+        assert!(service::list(&w.db, &w.b, Folder::Mine, None)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -34,7 +34,12 @@ pub async fn view(
         Some(a) => user::Entity::find_by_id(a).one(db).await?.map(|u| u.name),
         None => None,
     };
-    Ok(ConversationView {
+    Ok(view_named(c, assignee_name))
+}
+
+/// The wire view of a conversation whose assignee's name is already known.
+fn view_named(c: &conversation::Model, assignee_name: Option<String>) -> ConversationView {
+    ConversationView {
         id: c.id.to_string(),
         state: ConversationState::parse(&c.state).unwrap_or(Closed),
         assignee_id: c.assignee_id.map(|a| a.to_string()),
@@ -45,7 +50,7 @@ pub async fn view(
         created_at: rfc3339(c.created_at),
         crm_kind: c.crm_kind.clone(),
         crm_created_at: c.crm_created_at.map(rfc3339),
-    })
+    }
 }
 
 impl From<&message::Model> for MessageView {
@@ -639,21 +644,28 @@ pub async fn conversation_events_after(
         .collect()
 }
 
-/// Which states and assignee make up a folder for this user (F3.5 built in).
-fn folder_condition(actor: &Actor, folder: Folder) -> sea_orm::Condition {
-    use sea_orm::Condition;
-    let base = Condition::all().add(conversation::Column::CompanyId.eq(actor.company_id));
+/// The states a folder holds.
+fn folder_states(folder: Folder) -> &'static [ConversationState] {
     match folder {
-        Folder::Unassigned => {
-            base.add(conversation::Column::State.is_in([Waiting.as_str(), Unassigned.as_str()]))
-        }
-        Folder::Mine => base
-            .add(conversation::Column::State.eq(Assigned.as_str()))
-            .add(conversation::Column::AssigneeId.eq(actor.user_id)),
+        Folder::Unassigned => &[Waiting, Unassigned],
+        Folder::Mine => &[Assigned],
         // Over: closed by an agent, or ended offline (the offline flow made its CRM item).
-        Folder::Closed => {
-            base.add(conversation::Column::State.is_in([Closed.as_str(), Offline.as_str()]))
-        }
+        Folder::Closed => &[Closed, Offline],
+    }
+}
+
+/// Which conversations of these states this user's folder holds (F3.5 built in).
+fn folder_condition(
+    actor: &Actor,
+    folder: Folder,
+    states: &[ConversationState],
+) -> sea_orm::Condition {
+    let c = sea_orm::Condition::all()
+        .add(conversation::Column::CompanyId.eq(actor.company_id))
+        .add(conversation::Column::State.is_in(states.iter().map(|s| s.as_str())));
+    match folder {
+        Folder::Mine => c.add(conversation::Column::AssigneeId.eq(actor.user_id)),
+        Folder::Unassigned | Folder::Closed => c,
     }
 }
 
@@ -665,41 +677,76 @@ pub async fn list(
     folder: Folder,
     before: Option<&str>,
 ) -> Result<Vec<ConversationSummary>, AppError> {
-    let mut q = conversation::Entity::find().filter(folder_condition(actor, folder));
-    if let Some(b) = before {
-        q = q.filter(conversation::Column::Id.lt(parse_id(b)?));
+    let before = before.map(parse_id).transpose()?;
+    // One query per state, each read in order straight from the `conversation_folder` index,
+    // then merged: `state IN (…) ORDER BY id` would sort the whole folder (100,000 closed
+    // conversations took 60 ms; B5).
+    let mut rows = Vec::new();
+    for state in folder_states(folder) {
+        let mut q = conversation::Entity::find().filter(folder_condition(
+            actor,
+            folder,
+            std::slice::from_ref(state),
+        ));
+        if let Some(b) = before {
+            q = q.filter(conversation::Column::Id.lt(b));
+        }
+        rows.extend(
+            q.order_by_desc(conversation::Column::Id)
+                .limit(super::PAGE_SIZE as u64)
+                .all(db)
+                .await?,
+        );
     }
-    let rows = q
-        .order_by_desc(conversation::Column::Id)
-        .limit(super::PAGE_SIZE as u64)
+    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.truncate(super::PAGE_SIZE);
+    // Two queries for the whole page, not two per row: each conversation's newest message
+    // (one index seek each through `message_conversation_seq`) and the assignees' names.
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let last: std::collections::HashMap<Uuid, String> = message::Entity::find()
+        .filter(message::Column::ConversationId.is_in(ids))
+        .filter(Expr::cust(
+            "seq = (SELECT MAX(m2.seq) FROM message m2 \
+             WHERE m2.conversation_id = message.conversation_id)",
+        ))
         .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        let last = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(c.id))
-            .order_by_desc(message::Column::Seq)
-            .one(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let text = if m.author_kind == AuthorKind::Bot.as_str() {
+                crate::chatbot::sanitize::plain_text(&m.body)
+            } else {
+                m.body
+            };
+            (m.conversation_id, text.chars().take(140).collect())
+        })
+        .collect();
+    let assignee_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.assignee_id).collect();
+    let names: std::collections::HashMap<Uuid, String> = if assignee_ids.is_empty() {
+        Default::default()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(assignee_ids))
+            .all(db)
             .await?
-            .map(|m| {
-                let text = if m.author_kind == AuthorKind::Bot.as_str() {
-                    crate::chatbot::sanitize::plain_text(&m.body)
-                } else {
-                    m.body
-                };
-                text.chars().take(140).collect()
-            });
-        let who = crate::crm::service::Captured::from_answers(&c.answers);
-        out.push(ConversationSummary {
-            conversation: view(db, &c).await?,
-            visitor: who
-                .name
-                .or(who.email)
-                .unwrap_or_else(|| "Website visitor".into()),
-            last_message: last,
-        });
-    }
-    Ok(out)
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect()
+    };
+    Ok(rows
+        .iter()
+        .map(|c| {
+            let who = crate::crm::service::Captured::from_answers(&c.answers);
+            ConversationSummary {
+                conversation: view_named(c, c.assignee_id.and_then(|a| names.get(&a).cloned())),
+                visitor: who
+                    .name
+                    .or(who.email)
+                    .unwrap_or_else(|| "Website visitor".into()),
+                last_message: last.get(&c.id).cloned(),
+            }
+        })
+        .collect())
 }
 
 /// The folder counts this user may see.
@@ -707,7 +754,7 @@ pub async fn counts(db: &DatabaseConnection, actor: &Actor) -> Result<FolderCoun
     use sea_orm::PaginatorTrait;
     let count = |f| {
         conversation::Entity::find()
-            .filter(folder_condition(actor, f))
+            .filter(folder_condition(actor, f, folder_states(f)))
             .count(db)
     };
     Ok(FolderCounts {
