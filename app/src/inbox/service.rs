@@ -698,7 +698,7 @@ pub async fn list(
                 .await?,
         );
     }
-    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.sort_by_key(|c| std::cmp::Reverse(c.id));
     rows.truncate(super::PAGE_SIZE);
     // Two queries for the whole page, not two per row: each conversation's newest message
     // (one index seek each through `message_conversation_seq`) and the assignees' names.

@@ -196,7 +196,7 @@ pub fn ChatWindow(
             </div>
             {(!closed && !offline).then(|| {
                 let mine = mine.clone();
-                view! { <Composer id=id.clone() messages enabled=Signal::derive(move || mine())/> }
+                view! { <Composer id=id.clone() messages enabled=Signal::derive(mine)/> }
             })}
         </article>
     }
