@@ -6,7 +6,7 @@ use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{read_events, Client, TestApp};
+use support::{read_events, read_until_message, Client, TestApp};
 
 async fn counts(c: &mut Client) -> Value {
     let r = c.call("inbox/counts", &[]).await;
@@ -175,15 +175,7 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
         let stream = a.stream("/api/events").await;
         let (id, token) = waiting(&app, &mut a).await;
         visitor_says(&app, &id, &token, "first").await;
-        let seen = read_events(stream, Duration::from_secs(5), |e| {
-            e.iter().any(|e| e.data["body"] == "first")
-        })
-        .await;
-        let first = seen
-            .iter()
-            .find(|e| e.data["body"] == "first")
-            .and_then(|e| e.id)
-            .unwrap_or_else(|| panic!("{kind}: live message arrives: {seen:?}"));
+        let (seen, first) = read_until_message(stream, "first", kind).await;
         for e in &seen {
             assert_ne!(
                 e.data["id"],

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
-use support::{read_events, Client, Sse, TestApp};
+use support::{read_events, read_until_message, Client, Sse, TestApp};
 
 /// An active playbook: the Live Chat template's flow, or `cards` instead; returns its key.
 async fn playbook(admin: &mut Client, cards: Option<Value>, sites: &[&str]) -> String {
@@ -333,15 +333,7 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
 
         // Where A's own stream sees the visitor's last message: B's is read up to there.
         let a_stream = admin.stream("/api/events?after=0").await;
-        let a_events = read_events(a_stream, Duration::from_secs(5), |e| {
-            e.iter().any(|e| e.data["body"] == "secret from visitor")
-        })
-        .await;
-        let last = a_events
-            .iter()
-            .find(|e| e.data["body"] == "secret from visitor")
-            .and_then(|e| e.id)
-            .unwrap_or_else(|| panic!("{kind}: A sees the visitor's message: {a_events:?}"));
+        let (_, last) = read_until_message(a_stream, "secret from visitor", kind).await;
 
         // B's stream carried the bot part (while nobody had it) but nothing after A took it.
         let events = read_events(b_stream, Duration::from_secs(5), |e| {

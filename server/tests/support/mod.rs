@@ -258,3 +258,16 @@ pub async fn read_events(
     }
     out
 }
+
+/// Reads a stream until the message `body` arrives (at most five seconds): what came, and
+/// that message's event id. Panics, naming `what`, when it does not come.
+pub async fn read_until_message(r: reqwest::Response, body: &str, what: &str) -> (Vec<Sse>, i64) {
+    let wait = std::time::Duration::from_secs(5);
+    let seen = read_events(r, wait, |e| e.iter().any(|e| e.data["body"] == body)).await;
+    let id = seen
+        .iter()
+        .find(|e| e.data["body"] == body)
+        .and_then(|e| e.id)
+        .unwrap_or_else(|| panic!("{what}: {body:?} arrives: {seen:?}"));
+    (seen, id)
+}
