@@ -21,30 +21,10 @@ fn n(u: u64, m: u64, c: u64) -> Value {
 /// A waiting conversation from a visitor on an active Live Chat playbook: its id and the
 /// visitor's token.
 async fn waiting(app: &TestApp, admin: &mut Client) -> (String, String) {
-    let id: String = admin
-        .call("playbooks/create", &[("template", "live_chat")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let p: Value = admin
-        .call("playbooks/get", &[("id", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut settings = p["settings"].clone();
-    settings["active"] = json!(true);
-    let r = admin
-        .call_json(
-            "playbooks/save",
-            &json!({ "id": id, "version": p["version"], "settings": settings, "cards": p["cards"] }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    let key = support::active_playbook(admin, None, &[]).await;
     let v: Value = reqwest::Client::new()
         .post(format!("{}/api/visitor/start", app.base))
-        .json(&json!({ "key": p["key"] }))
+        .json(&json!({ "key": key }))
         .send()
         .await
         .unwrap()

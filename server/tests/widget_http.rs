@@ -10,33 +10,6 @@ use std::io::Write;
 use std::time::Duration;
 use support::{read_events, read_until_message, Client, Sse, TestApp};
 
-/// An active playbook: the Live Chat template's flow, or `cards` instead; returns its key.
-async fn playbook(admin: &mut Client, cards: Option<Value>, sites: &[&str]) -> String {
-    let r = admin
-        .call("playbooks/create", &[("template", "live_chat")])
-        .await;
-    let id: String = r.json().await.unwrap();
-    let p: Value = admin
-        .call("playbooks/get", &[("id", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut settings = p["settings"].clone();
-    settings["active"] = json!(true);
-    settings["bot_name"] = json!("Leadbot");
-    settings["allowed_sites"] = json!(sites);
-    let cards = cards.unwrap_or_else(|| p["cards"].clone());
-    let r = admin
-        .call_json(
-            "playbooks/save",
-            &json!({ "id": id, "version": p["version"], "settings": settings, "cards": cards }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    p["key"].as_str().unwrap().to_string()
-}
-
 fn live_chat_card(create: &str) -> Value {
     json!({ "id": "live", "audience": "everyone", "body": { "kind": "live_chat",
         "online_message": "<p>Someone will join you.</p>", "wait_seconds": 60,
@@ -117,7 +90,7 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
         let kind = db.kind();
         let app = TestApp::spawn(db).await;
         let mut admin = app.setup_admin().await;
-        let key = playbook(&mut admin, None, &[]).await;
+        let key = support::active_playbook(&mut admin, None, &[]).await;
         online(&mut admin).await;
 
         let v = start(&app, &key, None).await;
@@ -273,7 +246,7 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let mut admin = app.setup_admin().await;
         let b_id = app.add_user(&mut admin, "b@example.com", "regular").await;
         let mut b = app.login("b@example.com", "regular-password").await;
-        let key = playbook(&mut admin, None, &[]).await;
+        let key = support::active_playbook(&mut admin, None, &[]).await;
         online(&mut admin).await;
         let v = start(&app, &key, None).await;
         let id = v["conversation_id"].as_str().unwrap().to_string();
@@ -402,7 +375,8 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
         let app = TestApp::spawn(db).await;
         let mut admin = app.setup_admin().await;
         for (n, item) in ["lead", "deal", "activity"].iter().enumerate() {
-            let key = playbook(&mut admin, Some(capture_then_live_chat(item)), &[]).await;
+            let key =
+                support::active_playbook(&mut admin, Some(capture_then_live_chat(item)), &[]).await;
             let v = start(&app, &key, None).await;
             assert_eq!(v["state"], "bot");
             assert_eq!(v["prompt"]["kind"], "capture", "{v}");
@@ -495,7 +469,7 @@ async fn the_wait_time_passing_runs_the_offline_flow_once() {
         let conn = db.connect().await;
         let app = TestApp::spawn(db).await;
         let mut admin = app.setup_admin().await;
-        let key = playbook(&mut admin, None, &[]).await;
+        let key = support::active_playbook(&mut admin, None, &[]).await;
         online(&mut admin).await;
         let v = start(&app, &key, None).await;
         assert_eq!(v["state"], "waiting");
@@ -537,7 +511,7 @@ async fn the_wait_time_passing_runs_the_offline_flow_once() {
 async fn visitor_endpoints_refuse_bad_input_and_floods() {
     let app = TestApp::spawn(TestDatabase::sqlite()).await;
     let mut admin = app.setup_admin().await;
-    let key = playbook(&mut admin, None, &[]).await;
+    let key = support::active_playbook(&mut admin, None, &[]).await;
     online(&mut admin).await;
     let (s, _) = visitor(&app, "start", json!({ "key": "nope" })).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -601,7 +575,7 @@ fn gzipped(bytes: &[u8]) -> usize {
 async fn the_frame_may_be_framed_only_by_allowed_sites_and_the_widget_fits_its_budget() {
     let app = TestApp::spawn(TestDatabase::sqlite()).await;
     let mut admin = app.setup_admin().await;
-    let key = playbook(&mut admin, None, &["https://shop.example.com"]).await;
+    let key = support::active_playbook(&mut admin, None, &["https://shop.example.com"]).await;
     let base = app.base.clone();
     let get = |path: String| {
         let url = format!("{base}{path}");
@@ -677,7 +651,7 @@ async fn a_stored_deadline_fires_by_the_servers_own_timer() {
         let conn = db.connect().await;
         let app = TestApp::spawn(db).await;
         let mut admin = app.setup_admin().await;
-        let key = playbook(&mut admin, None, &[]).await;
+        let key = support::active_playbook(&mut admin, None, &[]).await;
         online(&mut admin).await;
         let v = start(&app, &key, None).await;
         assert_eq!(v["state"], "waiting");

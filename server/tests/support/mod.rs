@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 use app::backend::testing::TestDatabase;
 use reqwest::{header, Response, StatusCode};
+use serde_json::{json, Value};
 use server::config::Config;
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
@@ -91,7 +92,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let row: serde_json::Value = r.json().await.unwrap();
+        let row: Value = r.json().await.unwrap();
         row["id"].as_str().unwrap().to_string()
     }
 
@@ -190,7 +191,7 @@ pub fn location(r: &Response) -> Option<String> {
 
 impl Client {
     /// Calls a server function that takes a JSON body.
-    pub async fn call_json(&mut self, endpoint: &str, body: &serde_json::Value) -> Response {
+    pub async fn call_json(&mut self, endpoint: &str, body: &Value) -> Response {
         let r = self
             .with_cookie(self.http.post(format!("{}/api/{endpoint}", self.base)))
             .header("sec-fetch-site", "same-origin")
@@ -221,7 +222,7 @@ impl Client {
 pub struct Sse {
     pub id: Option<i64>,
     pub event: String,
-    pub data: serde_json::Value,
+    pub data: Value,
 }
 
 /// Reads a stream until `enough` says so, or `wait` passes.
@@ -270,4 +271,31 @@ pub async fn read_until_message(r: reqwest::Response, body: &str, what: &str) ->
         .and_then(|e| e.id)
         .unwrap_or_else(|| panic!("{what}: {body:?} arrives: {seen:?}"));
     (seen, id)
+}
+
+/// An active playbook: the Live Chat template's flow, or `cards` instead; returns its key.
+pub async fn active_playbook(admin: &mut Client, cards: Option<Value>, sites: &[&str]) -> String {
+    let r = admin
+        .call("playbooks/create", &[("template", "live_chat")])
+        .await;
+    let id: String = r.json().await.unwrap();
+    let p: Value = admin
+        .call("playbooks/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut settings = p["settings"].clone();
+    settings["active"] = json!(true);
+    settings["bot_name"] = json!("Leadbot");
+    settings["allowed_sites"] = json!(sites);
+    let cards = cards.unwrap_or_else(|| p["cards"].clone());
+    let r = admin
+        .call_json(
+            "playbooks/save",
+            &json!({ "id": id, "version": p["version"], "settings": settings, "cards": cards }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    p["key"].as_str().unwrap().to_string()
 }
