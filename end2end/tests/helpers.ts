@@ -64,13 +64,17 @@ export async function hostSite() {
   return site;
 }
 
-/** An active playbook from the Live Chat template (bot name "Leadbot"); returns its key. */
-export async function activeLiveChatPlaybook(api: APIRequestContext): Promise<string> {
+/** An active playbook from the Live Chat template (bot name "Leadbot", then `overrides` of its
+ *  settings); returns its key. */
+export async function activeLiveChatPlaybook(
+  api: APIRequestContext,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   const created = await api.post('/api/playbooks/create', { form: { template: 'live_chat' } });
   expect(created.ok()).toBeTruthy();
   const id = await created.json();
   const p = await (await api.post('/api/playbooks/get', { form: { id } })).json();
-  const settings = { ...p.settings, active: true, bot_name: 'Leadbot' };
+  const settings = { ...p.settings, active: true, bot_name: 'Leadbot', ...overrides };
   const saved = await api.post('/api/playbooks/save', {
     data: { id, version: p.version, settings, cards: p.cards },
   });

@@ -113,3 +113,58 @@ test('with nobody online the visitor gets the offline message and a lead is crea
   expect(errors).toEqual([]);
   await visitorContext.close();
 });
+
+test('the loader shows only where its rules match, after its delay, in one namespace, shifting nothing', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request, {
+    rules: [{ op: 'contains', value: '/pricing' }],
+    delay_seconds: 2,
+  });
+  const visitorContext = await browser.newContext();
+  // Before any script of the page: the window's own names, and when the launcher appears.
+  await visitorContext.addInitScript(() => {
+    const w = window as any;
+    w[Symbol.for('names')] = Object.getOwnPropertyNames(window);
+    new MutationObserver(() => {
+      if (!w[Symbol.for('shown')] && document.querySelector('button[aria-label="Open chat"]')) {
+        w[Symbol.for('shown')] = performance.now();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const visitor = await visitorContext.newPage();
+  const errors: string[] = [];
+  watchConsole(visitor, errors);
+
+  // A page the rules do not match: no launcher, even after the delay.
+  await visitor.goto(`${site.origin}/`);
+  await visitor.waitForTimeout(3_000);
+  await expect(visitor.getByRole('button', { name: 'Open chat' })).toHaveCount(0);
+
+  // A page they match: the launcher appears once the delay has passed.
+  await visitor.getByRole('link', { name: 'Next page' }).click();
+  await expect(visitor.getByRole('heading', { name: 'Pricing' })).toBeVisible();
+  const boxes = async () => ({
+    heading: await visitor.getByRole('heading', { name: 'Pricing' }).boundingBox(),
+    link: await visitor.getByRole('link', { name: 'Next page' }).boundingBox(),
+    height: await visitor.evaluate(() => document.documentElement.scrollHeight),
+  });
+  const before = await boxes();
+  await expect(visitor.getByRole('button', { name: 'Open chat' })).toBeVisible();
+  const shownAt = await visitor.evaluate(() => (window as any)[Symbol.for('shown')]);
+  expect(shownAt).toBeGreaterThanOrEqual(2_000);
+
+  // Open, the chat works; the page's own content has not moved.
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('How can we help you today?')).toBeVisible();
+  expect(await boxes()).toEqual(before);
+
+  // One global name added: the Leadline namespace (window[0] is the iframe itself, which any
+  // frame on a page gets, not a variable).
+  const added = await visitor.evaluate(() => {
+    const names = new Set((window as any)[Symbol.for('names')] as string[]);
+    return Object.getOwnPropertyNames(window).filter((n) => !names.has(n) && !/^\d+$/.test(n));
+  });
+  expect(added).toEqual(['Leadline']);
+  expect(errors).toEqual([]);
+  await visitorContext.close();
+});
