@@ -107,7 +107,7 @@ async fn login_right_and_wrong_and_logout() {
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert!(missing.text().await.unwrap().contains("Page not found"));
         assert_eq!(location(&ada.get("/login").await).as_deref(), Some("/"));
-        let me: serde_json::Value = ada.call("account/me", &[]).await.json().await.unwrap();
+        let me: serde_json::Value = ada.answer("account/me", &[]).await;
         assert_eq!(me["name"], "Ada Admin");
         assert_eq!(me["company_name"], "Acme");
 
@@ -119,7 +119,7 @@ async fn login_right_and_wrong_and_logout() {
         );
         ada.cookie = old;
         assert_eq!(location(&ada.get("/").await).as_deref(), Some("/login"));
-        let me: serde_json::Value = ada.call("account/me", &[]).await.json().await.unwrap();
+        let me: serde_json::Value = ada.answer("account/me", &[]).await;
         assert!(me.is_null());
     }
 }
@@ -220,7 +220,7 @@ async fn regular_user_is_refused_every_users_function() {
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
         }
         // Nothing changed: Rey is still a regular, active user, and no user was added.
-        let users: serde_json::Value = admin.call("users/list", &[]).await.json().await.unwrap();
+        let users: serde_json::Value = admin.answer("users/list", &[]).await;
         let users = users.as_array().unwrap();
         assert_eq!(users.len(), 2);
         let rey_row = users
@@ -369,7 +369,7 @@ async fn deactivated_users_session_ends_at_once() {
             "{}",
             app.db.kind()
         );
-        let me: serde_json::Value = rey.call("account/me", &[]).await.json().await.unwrap();
+        let me: serde_json::Value = rey.answer("account/me", &[]).await;
         assert!(me.is_null());
         let r = rey
             .call(

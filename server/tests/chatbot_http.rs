@@ -83,12 +83,7 @@ async fn a_user_without_the_permission_is_refused_every_playbook_function() {
         // The agent may look, and is told they cannot edit.
         let seen = get(&mut agent, &id).await;
         assert_eq!(seen["can_edit"], false);
-        let list: Value = agent
-            .call("playbooks/list", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = agent.answer("playbooks/list", &[]).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
         // Nothing changed.
         let after = get(&mut admin, &id).await;

@@ -82,12 +82,7 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(counts(&mut a).await, n(0, 0, 0));
         assert_eq!(counts(&mut b).await, n(0, 1, 0));
-        let mine: Value = b
-            .call("inbox/list", &[("folder", "mine")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let mine: Value = b.answer("inbox/list", &[("folder", "mine")]).await;
         assert_eq!(mine[0]["conversation"]["id"], id.as_str());
         // A can no longer act on it: their screen is stale.
         assert_eq!(
@@ -128,12 +123,7 @@ async fn counts_follow_assign_reassign_unassign_and_close_and_closed_stays_close
             assert_eq!(r.status(), StatusCode::CONFLICT, "{kind}: {endpoint}");
         }
         // Its transcript stays readable.
-        let d: Value = a
-            .call("inbox/conversation", &[("id", &id)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let d: Value = a.answer("inbox/conversation", &[("id", &id)]).await;
         assert_eq!(d["conversation"]["state"], "closed");
     }
 }

@@ -105,11 +105,8 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
 
         // The agent sees it in Unassigned, with the page the visitor is on.
         let list: Value = admin
-            .call("inbox/list", &[("folder", "unassigned")])
-            .await
-            .json()
-            .await
-            .unwrap();
+            .answer("inbox/list", &[("folder", "unassigned")])
+            .await;
         assert_eq!(list[0]["conversation"]["id"], id.as_str());
         assert_eq!(
             list[0]["conversation"]["page_url"],
@@ -162,12 +159,7 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
         let (s2, m2) = visitor(&app, "messages", send).await;
         assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
         assert_eq!(m1["seq"], m2["seq"]);
-        let detail: Value = admin
-            .call("inbox/conversation", &[("id", &id)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let detail: Value = admin.answer("inbox/conversation", &[("id", &id)]).await;
         let all = bodies(&detail["messages"]);
         assert_eq!(all.iter().filter(|b| *b == "Hi Ada!").count(), 1, "{all:?}");
 
@@ -203,12 +195,7 @@ async fn a_visitor_reaches_an_agent_and_messages_go_both_ways_without_loss_or_du
         assert_eq!(s, StatusCode::OK);
         assert_eq!(back["agent_name"], "Ada Admin");
         assert_eq!(back["messages"].as_array().unwrap().len(), 5);
-        let detail: Value = admin
-            .call("inbox/conversation", &[("id", &id)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let detail: Value = admin.answer("inbox/conversation", &[("id", &id)]).await;
         assert_eq!(
             detail["conversation"]["page_url"],
             "https://shop.example.com/contact"
@@ -288,20 +275,15 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{kind}: {endpoint}");
         }
         for folder in ["unassigned", "mine", "closed"] {
-            let list: Value = b
-                .call("inbox/list", &[("folder", folder)])
-                .await
-                .json()
-                .await
-                .unwrap();
+            let list: Value = b.answer("inbox/list", &[("folder", folder)]).await;
             assert!(
                 list.as_array().unwrap().is_empty(),
                 "{kind}: {folder}: {list}"
             );
         }
-        let counts: Value = b.call("inbox/counts", &[]).await.json().await.unwrap();
+        let counts: Value = b.answer("inbox/counts", &[]).await;
         assert_eq!(counts, json!({ "unassigned": 0, "mine": 0, "closed": 0 }));
-        let counts: Value = admin.call("inbox/counts", &[]).await.json().await.unwrap();
+        let counts: Value = admin.answer("inbox/counts", &[]).await;
         assert_eq!(counts, json!({ "unassigned": 0, "mine": 1, "closed": 0 }));
 
         // Where A's own stream sees the visitor's last message: B's is read up to there.
@@ -424,24 +406,14 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
             };
             assert_eq!(made, 1, "{kind}: one {item}");
             // Agents find it in Closed, and its chat window says what was made and when (F3.6).
-            let closed: Value = admin
-                .call("inbox/list", &[("folder", "closed")])
-                .await
-                .json()
-                .await
-                .unwrap();
+            let closed: Value = admin.answer("inbox/list", &[("folder", "closed")]).await;
             assert_eq!(
                 closed[0]["conversation"]["id"],
                 id.as_str(),
                 "{kind}: {closed}"
             );
             assert_eq!(closed[0]["visitor"], "Vera");
-            let d: Value = admin
-                .call("inbox/conversation", &[("id", &id)])
-                .await
-                .json()
-                .await
-                .unwrap();
+            let d: Value = admin.answer("inbox/conversation", &[("id", &id)]).await;
             assert_eq!(d["conversation"]["state"], "offline");
             assert_eq!(d["conversation"]["crm_kind"], *item, "{d}");
             assert!(d["conversation"]["crm_created_at"].is_string(), "{d}");

@@ -179,6 +179,19 @@ impl Client {
         self.remember(&r);
         r
     }
+
+    /// Calls a server function that must succeed, and parses its JSON answer.
+    pub async fn answer<T: serde::de::DeserializeOwned>(
+        &mut self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> T {
+        let r = self.call(endpoint, form).await;
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        assert!(status.is_success(), "{endpoint}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
+    }
 }
 
 /// The `Location` of a redirect.
@@ -279,12 +292,7 @@ pub async fn active_playbook(admin: &mut Client, cards: Option<Value>, sites: &[
         .call("playbooks/create", &[("template", "live_chat")])
         .await;
     let id: String = r.json().await.unwrap();
-    let p: Value = admin
-        .call("playbooks/get", &[("id", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p: Value = admin.answer("playbooks/get", &[("id", &id)]).await;
     let mut settings = p["settings"].clone();
     settings["active"] = json!(true);
     settings["bot_name"] = json!("Leadbot");
