@@ -25,14 +25,14 @@ async fn world(tdb: &TestDatabase) -> World {
 }
 
 #[tokio::test]
-async fn live_chat_template_creates_a_greeting_then_live_chat_offline_only() {
+async fn live_chat_template_creates_a_greeting_a_live_chat_and_its_offline_capture() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
         let id = service::create(&w.db, &w.editor, Template::LiveChat)
             .await
             .unwrap();
         let p = service::get(&w.db, &w.agent, &id).await.unwrap();
-        assert_eq!(p.cards.len(), 2, "{}", tdb.kind());
+        assert_eq!(p.cards.len(), 3, "{}", tdb.kind());
         assert!(matches!(p.cards[0].body, CardBody::Message { .. }));
         assert!(matches!(
             p.cards[1].body,
@@ -41,6 +41,10 @@ async fn live_chat_template_creates_a_greeting_then_live_chat_offline_only() {
                 ..
             }
         ));
+        assert!(
+            matches!(&p.cards[2].body, CardBody::Capture { fields, .. } if fields.len() == 4),
+            "the offline flow asks for name, email, phone and a message"
+        );
         assert_eq!(p.live_chat, LiveChatStatus::OfflineModeOnly);
         assert!(!p.can_edit, "the agent may look, not edit");
         let list = service::list(&w.db, &w.agent).await.unwrap();
@@ -63,7 +67,7 @@ async fn save_round_trips_sanitized_and_in_order() {
             .await
             .unwrap();
         let p = service::get(&w.db, &w.admin, &id).await.unwrap();
-        let mut cards = p.cards.clone();
+        let mut cards = p.cards[..2].to_vec();
         cards.reverse();
         if let CardBody::LiveChat {
             online_message,
@@ -183,7 +187,7 @@ async fn invalid_or_stale_saves_change_nothing() {
         assert_eq!(stale.unwrap_err(), AppError::Conflict(SAVE_CONFLICT.into()));
         let now = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(now.settings.name, "First");
-        assert_eq!(now.cards.len(), 2, "the stale save deleted no card");
+        assert_eq!(now.cards.len(), 3, "the stale save deleted no card");
     }
 }
 
@@ -221,7 +225,7 @@ async fn concurrent_saves_of_one_version_cannot_both_win() {
         );
         let now = service::get(&w.db, &w.admin, &id).await.unwrap();
         assert_eq!(now.version, p.version + 1);
-        let winner = if a.is_ok() { 2 } else { 1 };
+        let winner = if a.is_ok() { 3 } else { 1 };
         assert_eq!(now.cards.len(), winner, "the winner's flow, whole");
     }
 }

@@ -13,6 +13,8 @@ test.describe.serial('accounts', () => {
     await open(page, '/');
     await expect(page).toHaveURL(/\/setup$/);
     await expect(page.getByRole('heading', { name: 'Set up Leadline' })).toBeVisible();
+    // The password rule is stated before the first try.
+    await expect(page.getByText('At least 8 characters')).toBeVisible();
 
     await page.getByLabel('Company name').fill('Acme Travel');
     await page.getByLabel('Name', { exact: true }).fill('Ada Admin');
@@ -26,6 +28,11 @@ test.describe.serial('accounts', () => {
     await page.getByLabel('Email').fill(admin.email);
     await page.getByRole('button', { name: 'Create company' }).click();
     await expect(page.getByRole('heading', { name: 'Welcome, Ada Admin' })).toBeVisible();
+    // What to do next: a checklist, nothing done yet.
+    const steps = page.getByRole('region', { name: 'Get started' });
+    await expect(steps).toContainText('0 of 3 steps done');
+    await expect(steps.getByRole('link', { name: 'Create a playbook' })).toHaveAttribute('href', '/chatbot');
+    await expect(steps.getByRole('link', { name: 'Go online in Live Chat' })).toHaveAttribute('href', '/inbox');
     await expect(page.locator('.user-name')).toHaveText('Ada Admin');
     await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
     expect(errors).toEqual([]);

@@ -21,7 +21,7 @@ test('an admin builds a Live Chat playbook, saves it, and sees it exactly as sav
   await page.getByRole('button', { name: 'Live Chat template' }).click();
   await expect(page).toHaveURL(/\/chatbot\/[0-9a-f-]+$/);
   await expect(page.getByTestId('live-chat-status')).toHaveText('Live Chat: Offline mode only');
-  expect(await kinds(page)).toEqual(['Message', 'Live Chat']);
+  expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture']);
 
   // Online message: plain text, bold text and a link.
   await cards(page).nth(1).getByRole('button', { name: 'Edit card' }).click();
@@ -47,17 +47,17 @@ test('an admin builds a Live Chat playbook, saves it, and sees it exactly as sav
   // Add a Question card, then remove it with the trash control.
   await page.getByLabel('Card type').selectOption('question');
   await page.getByRole('button', { name: 'Add card' }).click();
-  expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Question']);
-  await cards(page).nth(2).getByRole('button', { name: 'Delete card' }).click();
-  expect(await kinds(page)).toEqual(['Message', 'Live Chat']);
+  expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture', 'Question']);
+  await cards(page).nth(3).getByRole('button', { name: 'Delete card' }).click();
+  expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture']);
 
-  // Reorder with the keyboard controls, then back by drag and drop.
+  // Reorder with the keyboard controls, then back by dragging the handle with the mouse.
   await cards(page).nth(1).getByRole('button', { name: 'Move up' }).click();
-  expect(await kinds(page)).toEqual(['Live Chat', 'Message']);
-  await cards(page).nth(1).dragTo(cards(page).nth(0));
-  expect(await kinds(page)).toEqual(['Message', 'Live Chat']);
+  expect(await kinds(page)).toEqual(['Live Chat', 'Message', 'Capture']);
+  await cards(page).nth(1).getByRole('button', { name: 'Drag to reorder' }).dragTo(cards(page).nth(0));
+  expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture']);
   await cards(page).nth(1).getByRole('button', { name: 'Move up' }).click();
-  expect(await kinds(page)).toEqual(['Live Chat', 'Message']);
+  expect(await kinds(page)).toEqual(['Live Chat', 'Message', 'Capture']);
 
   await page.getByLabel('Name', { exact: true }).fill('Pricing chat');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -67,7 +67,7 @@ test('an admin builds a Live Chat playbook, saves it, and sees it exactly as sav
   await page.reload();
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
   await expect(page.getByRole('heading', { name: 'Pricing chat' })).toBeVisible();
-  expect(await kinds(page)).toEqual(['Live Chat', 'Message']);
+  expect(await kinds(page)).toEqual(['Live Chat', 'Message', 'Capture']);
   await expect(page.getByTestId('live-chat-status')).toHaveText('Live Chat: Offline mode only');
   const summary = cards(page).nth(0).locator('.card-summary');
   await expect(summary.locator('b')).toHaveText('right now');

@@ -70,6 +70,14 @@ export async function activeLiveChatPlaybook(
   api: APIRequestContext,
   overrides: Record<string, unknown> = {},
 ): Promise<string> {
+  return (await liveChatPlaybook(api, overrides)).key;
+}
+
+/** The same, with its id (for its editor page, `/chatbot/ID`). */
+export async function liveChatPlaybook(
+  api: APIRequestContext,
+  overrides: Record<string, unknown> = {},
+): Promise<{ id: string; key: string }> {
   const created = await api.post('/api/playbooks/create', { form: { template: 'live_chat' } });
   expect(created.ok()).toBeTruthy();
   const id = await created.json();
@@ -79,7 +87,7 @@ export async function activeLiveChatPlaybook(
     data: { id, version: p.version, settings, cards: p.cards },
   });
   expect(saved.ok()).toBeTruthy();
-  return p.key;
+  return { id, key: p.key };
 }
 
 /** Clicks the launcher on a host page; the chat frame. */

@@ -120,7 +120,10 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
 
   // A hands it to B through the dropdown; B finds it in My conversations and replies.
   await page.getByLabel('Assigned to').selectOption({ label: bea.name });
-  await expect(page.getByText('does not exist, or it is assigned to someone else')).toBeVisible();
+  // A is back in the folder, told to whom it went (not a "Not found" page).
+  await expect(page.getByRole('status').filter({ hasText: `Handed to ${bea.name}` })).toBeVisible();
+  await expect(page).toHaveURL(/\/inbox\?folder=unassigned$/);
+  await expect(page.getByText('does not exist')).toHaveCount(0);
   await open(b, '/inbox?folder=mine');
   await expect(folder(b, 'My conversations').locator('.count')).toHaveText('1');
   await b.locator('.conversation').first().click();
@@ -132,7 +135,10 @@ test('two agents and a visitor: take, talk, reassign, close', async ({ browser, 
 
   // B closes it: the visitor is told; it is in Closed with its timestamp, for good.
   await b.getByRole('button', { name: 'Close conversation' }).click();
-  await expect(b.getByText(/^Closed \d{4}-\d\d-\d\d \d\d:\d\d UTC$/)).toBeVisible();
+  // Closed, with its time in the reader's zone and the exact UTC time on hover.
+  await expect(b.locator('.chat-meta')).toContainText('Closed');
+  await expect(b.locator('.chat-meta time')).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await expect(b.locator('.chat-meta time')).not.toHaveText(/UTC/);
   await expect(chat.getByText('This conversation has been closed.')).toBeVisible();
   await open(b, '/inbox?folder=closed');
   await b.locator('.conversation').first().click();

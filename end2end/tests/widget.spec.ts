@@ -106,6 +106,13 @@ test('with nobody online the visitor gets the offline message and a lead is crea
   const chat = await openChat(visitor);
   await expect(chat.getByText('Sorry, nobody is available right now.')).toBeVisible();
   await expect(chat.getByText('One of our team will join')).toHaveCount(0);
+  // The offline flow asks for details; the lead is made with them.
+  await chat.getByLabel('Name').fill('Vera');
+  await chat.getByLabel('Email').fill('vera@example.com');
+  await chat.getByLabel('Phone').fill('+62 812 0000 1111');
+  await chat.getByLabel('Message').fill('Call me back please');
+  await chat.getByRole('button', { name: 'Send details' }).click();
+  await expect(chat.getByText('Thanks, we will get back to you at vera@example.com.')).toBeVisible();
   const id = await conversationOf(visitor, site.key);
   await expect
     .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).conversation.crm_kind)
@@ -114,7 +121,7 @@ test('with nobody online the visitor gets the offline message and a lead is crea
   await visitorContext.close();
 });
 
-test('the loader shows only where its rules match, after its delay, in one namespace, shifting nothing', async ({ browser, page }) => {
+test('the loader shows only where its rules match, greets after its delay, in one namespace, shifting nothing', async ({ browser, page }) => {
   await signInAdmin(page);
   site.key = await activeLiveChatPlaybook(page.request, {
     rules: [{ op: 'contains', value: '/pricing' }],
@@ -126,10 +133,10 @@ test('the loader shows only where its rules match, after its delay, in one names
     const w = window as any;
     w[Symbol.for('names')] = Object.getOwnPropertyNames(window);
     new MutationObserver(() => {
-      if (!w[Symbol.for('shown')] && document.querySelector('button[aria-label="Open chat"]')) {
-        w[Symbol.for('shown')] = performance.now();
+      if (!w[Symbol.for('greeted')] && document.body && document.body.innerText.includes('How can we help you today?')) {
+        w[Symbol.for('greeted')] = performance.now();
       }
-    }).observe(document, { childList: true, subtree: true });
+    }).observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
   });
   const visitor = await visitorContext.newPage();
   const errors: string[] = [];
@@ -140,7 +147,7 @@ test('the loader shows only where its rules match, after its delay, in one names
   await visitor.waitForTimeout(3_000);
   await expect(visitor.getByRole('button', { name: 'Open chat' })).toHaveCount(0);
 
-  // A page they match: the launcher appears once the delay has passed.
+  // A page they match: the launcher at once, and the greeting once the delay has passed.
   await visitor.getByRole('link', { name: 'Next page' }).click();
   await expect(visitor.getByRole('heading', { name: 'Pricing' })).toBeVisible();
   const boxes = async () => ({
@@ -150,8 +157,9 @@ test('the loader shows only where its rules match, after its delay, in one names
   });
   const before = await boxes();
   await expect(visitor.getByRole('button', { name: 'Open chat' })).toBeVisible();
-  const shownAt = await visitor.evaluate(() => (window as any)[Symbol.for('shown')]);
-  expect(shownAt).toBeGreaterThanOrEqual(2_000);
+  await expect(visitor.getByRole('button', { name: /How can we help you today/ })).toBeVisible();
+  const greetedAt = await visitor.evaluate(() => (window as any)[Symbol.for('greeted')]);
+  expect(greetedAt).toBeGreaterThanOrEqual(2_000);
 
   // Open, the chat works; the page's own content has not moved.
   const chat = await openChat(visitor);

@@ -7,6 +7,7 @@ mod m20261125_000003_conversations;
 mod m20261125_000004_presence;
 mod m20261125_000005_crm;
 mod m20261125_000006_inbox_index;
+mod m20261126_000007_missed;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_presence::Migration),
             Box::new(m20261125_000005_crm::Migration),
             Box::new(m20261125_000006_inbox_index::Migration),
+            Box::new(m20261126_000007_missed::Migration),
         ]
     }
 }

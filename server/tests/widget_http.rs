@@ -370,7 +370,7 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
             assert_eq!(e["Validation"]["field"], "email", "{e}");
             let (s, after) = visitor(&app, "answer", answer(json!({ "name": "Vera", "email": "Vera@Example.com", "organization": "Acme Shoes" }))).await;
             assert_eq!(s, StatusCode::OK, "{after}");
-            assert_eq!(after["state"], "offline", "{kind}: {after}");
+            assert_eq!(after["state"], "missed", "{kind}: {after}");
             assert_eq!(after["prompt"], Value::Null);
             let texts = bodies(&after["messages"]);
             assert!(
@@ -379,6 +379,12 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
             );
             assert!(
                 texts.iter().any(|t| t.contains("Email: vera@example.com")),
+                "{texts:?}"
+            );
+            // The flow ends by saying how the company will answer.
+            assert_eq!(
+                texts.last().map(String::as_str),
+                Some("<p>Thanks, we will get back to you at vera@example.com.</p>"),
                 "{texts:?}"
             );
             // A retried answer changes nothing.
@@ -405,16 +411,24 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
                     .unwrap(),
             };
             assert_eq!(made, 1, "{kind}: one {item}");
-            // Agents find it in Closed, and its chat window says what was made and when (F3.6).
-            let closed: Value = admin.answer("inbox/list", &[("folder", "closed")]).await;
+            // Agents find it in Unassigned, marked missed, and its chat window says what was
+            // made and when (F2.3, F3.6); nothing is in Closed.
+            let unassigned: Value = admin
+                .answer("inbox/list", &[("folder", "unassigned")])
+                .await;
             assert_eq!(
-                closed[0]["conversation"]["id"],
+                unassigned[0]["conversation"]["id"],
                 id.as_str(),
-                "{kind}: {closed}"
+                "{kind}: {unassigned}"
             );
-            assert_eq!(closed[0]["visitor"], "Vera");
+            assert_eq!(unassigned[0]["conversation"]["state"], "missed");
+            assert_eq!(unassigned[0]["visitor"], "Vera");
+            let closed: Value = admin.answer("inbox/list", &[("folder", "closed")]).await;
+            assert_eq!(closed, json!([]), "{kind}");
             let d: Value = admin.answer("inbox/conversation", &[("id", &id)]).await;
-            assert_eq!(d["conversation"]["state"], "offline");
+            assert_eq!(d["conversation"]["state"], "missed");
+            assert_eq!(d["visitor"], "Vera", "the title is the visitor's name");
+            assert!(d["conversation"]["missed_at"].is_string(), "{d}");
             assert_eq!(d["conversation"]["crm_kind"], *item, "{d}");
             assert!(d["conversation"]["crm_created_at"].is_string(), "{d}");
             // The person is reused by email, the organization by name.
@@ -434,7 +448,7 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
 }
 
 #[tokio::test]
-async fn the_wait_time_passing_runs_the_offline_flow_once() {
+async fn the_wait_time_passing_runs_the_offline_flow_once_and_the_chat_stays_answerable() {
     use app::backend::entities::lead;
     use sea_orm::{EntityTrait, PaginatorTrait};
     for db in TestDatabase::all().await {
@@ -458,7 +472,7 @@ async fn the_wait_time_passing_runs_the_offline_flow_once() {
             json!({ "token": v["token"], "conversation_id": v["conversation_id"] }),
         )
         .await;
-        assert_eq!(after["state"], "offline");
+        assert_eq!(after["state"], "missed");
         let texts = bodies(&after["messages"]);
         assert_eq!(
             texts
@@ -468,14 +482,82 @@ async fn the_wait_time_passing_runs_the_offline_flow_once() {
             1,
             "{texts:?}"
         );
+        // The template's offline flow asks for the visitor's details and message: the lead is
+        // made once they are given, never twice.
+        assert_eq!(after["prompt"]["kind"], "capture", "{after}");
+        let keys: Vec<&str> = after["prompt"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f[0].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["name", "email", "phone", "message"]);
+        assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 0);
+        let details = json!({ "token": v["token"], "conversation_id": v["conversation_id"],
+            "card_id": after["prompt"]["card_id"], "fields": { "name": "Omar", "email": "omar@example.com",
+            "phone": "+62 812 3456 7890", "message": "Do you ship to Bali?" } });
+        let (s, done) = visitor(&app, "answer", details.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        assert_eq!(done["state"], "missed");
+        assert_eq!(
+            bodies(&done["messages"]).last().map(String::as_str),
+            Some("<p>Thanks, we will get back to you at omar@example.com.</p>")
+        );
+        let (_, again) = visitor(&app, "answer", details).await;
+        assert_eq!(
+            again["messages"], done["messages"],
+            "a retry changes nothing"
+        );
         assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 1);
+        for later in [61, 3600] {
+            let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(later);
+            let moved = app::inbox::service::expire_overdue(&conn, t).await.unwrap();
+            assert!(moved.is_empty(), "the timer never fires twice");
+        }
+
+        // Missed is not closed: an agent takes it and answers, and the visitor (still on the
+        // page, or back later in the same browser) reads the reply.
+        let id = v["conversation_id"].as_str().unwrap();
+        let stream =
+            visitor_stream(&app, &done, done["last_event_id"].as_i64().unwrap(), None).await;
+        let r = admin.call("inbox/assign", &[("id", id)]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         let r = admin
-            .call(
-                "inbox/assign",
-                &[("id", v["conversation_id"].as_str().unwrap())],
-            )
+            .call("inbox/send", &[("id", id), ("body", "Yes we do, Omar!")])
             .await;
-        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert_eq!(r.status(), StatusCode::OK);
+        let events = read_events(stream, Duration::from_secs(5), |e| {
+            e.iter()
+                .any(|e| e.data["message"]["body"] == "Yes we do, Omar!")
+        })
+        .await;
+        assert!(
+            events
+                .iter()
+                .any(|e| e.data["message"]["body"] == "Yes we do, Omar!"),
+            "the visitor's stream carries the reply: {events:?}"
+        );
+        assert!(events.iter().any(|e| e.event == "state"), "{events:?}");
+        let (_, back) = visitor(
+            &app,
+            "resume",
+            json!({ "token": v["token"], "conversation_id": id }),
+        )
+        .await;
+        assert_eq!(back["state"], "assigned");
+        assert_eq!(back["agent_name"], "Ada Admin");
+        assert!(bodies(&back["messages"]).contains(&"Yes we do, Omar!".to_string()));
+        // Only "Close conversation" closes it.
+        let r = admin.call("inbox/close", &[("id", id)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, closed) = visitor(
+            &app,
+            "resume",
+            json!({ "token": v["token"], "conversation_id": id }),
+        )
+        .await;
+        assert_eq!(closed["state"], "closed");
+        assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 1);
     }
 }
 
@@ -649,7 +731,7 @@ async fn a_stored_deadline_fires_by_the_servers_own_timer() {
             )
             .await;
             state = now["state"].clone();
-            if state == "offline" {
+            if state == "missed" {
                 let texts = bodies(&now["messages"]);
                 assert_eq!(
                     texts
@@ -662,6 +744,101 @@ async fn a_stored_deadline_fires_by_the_servers_own_timer() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(state, "offline", "{kind}: the server's timer fired");
+        assert_eq!(state, "missed", "{kind}: the server's timer fired");
     }
+}
+
+#[tokio::test]
+async fn the_loader_knows_the_allowed_sites_and_a_site_not_allowed_is_shown_in_the_editor() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let key = support::active_playbook(&mut admin, None, &["https://shop.example.com"]).await;
+    // The loader gets the allow-list (it shows nothing elsewhere) and the greeting it shows
+    // as a preview after the delay.
+    let loader = reqwest::get(format!("{}/widget/loader.js?p={key}", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        loader.contains(r#""a":["https://shop.example.com"]"#),
+        "{loader}"
+    );
+    assert!(
+        loader.contains(r#""g":"Hi there! 👋 How can we help you today?""#),
+        "{loader}"
+    );
+    assert!(!loader.contains("/*"), "served without comments");
+    let list: Value = admin.answer("playbooks/list", &[]).await;
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let seen = |url: &str| {
+        let u = format!(
+            "{}/widget/seen?p={key}&u={}",
+            app.base,
+            url.replace(':', "%3A").replace('/', "%2F")
+        );
+        async move {
+            reqwest::Client::new()
+                .post(u)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        seen("https://evil.example/shop?x=1").await,
+        StatusCode::NO_CONTENT
+    );
+    let p: Value = admin.answer("playbooks/get", &[("id", &id)]).await;
+    assert_eq!(p["blocked"][0], "https://evil.example", "{p}");
+    assert!(p["blocked"][1].is_string());
+    assert_ne!(
+        p["last_loaded_url"], "https://evil.example/shop?x=1",
+        "not a load of the widget"
+    );
+    // A page of an allowed site is a real load; the refused one stays shown until allowed.
+    assert_eq!(
+        seen("https://shop.example.com/pricing").await,
+        StatusCode::NO_CONTENT
+    );
+    let p: Value = admin.answer("playbooks/get", &[("id", &id)]).await;
+    assert_eq!(p["last_loaded_url"], "https://shop.example.com/pricing");
+    assert_eq!(p["blocked"][0], "https://evil.example");
+    let mut settings = p["settings"].clone();
+    settings["allowed_sites"] = json!(["https://shop.example.com", "https://evil.example"]);
+    let r = admin
+        .call_json(
+            "playbooks/save",
+            &json!({ "id": id, "version": p["version"], "settings": settings, "cards": p["cards"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = admin.answer("playbooks/get", &[("id", &id)]).await;
+    assert_eq!(p["blocked"], Value::Null, "{p}");
+}
+
+#[tokio::test]
+async fn the_editor_preview_is_the_frame_framed_only_by_leadline() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let r = reqwest::get(format!("{}/widget/preview", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-preview="1""#));
+    assert!(
+        html.contains(&format!(r#"data-parent="{}""#, app.base)),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"class="ll-compose""#),
+        "the frame's own markup"
+    );
 }

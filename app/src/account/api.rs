@@ -1,5 +1,5 @@
 //! Account server functions: who is asking, may they, parse, call the service, answer.
-use super::{CurrentUser, UserRow};
+use super::{Checklist, CurrentUser, UserRow};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -183,6 +183,19 @@ pub async fn set_user_active(user_id: String, active: bool) -> Result<UserRow, A
             let actor = authz::admin().await?;
             let state = app_state()?;
             service::set_active(&state.db, &actor, &user_id, active).await
+        }
+        .await,
+    )
+}
+
+/// The home page's first steps: create a playbook, paste its snippet, go online.
+#[server(prefix = "/api", endpoint = "account/checklist")]
+pub async fn get_checklist() -> Result<Checklist, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::checklist(&state.db, &actor).await
         }
         .await,
     )

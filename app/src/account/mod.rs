@@ -77,3 +77,14 @@ pub struct UserRow {
 
 /// The message for a wrong email or password, the same for both.
 pub const BAD_LOGIN: &str = "Email or password is incorrect";
+
+/// The first steps after setup, each done or not, for the home page's checklist.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checklist {
+    /// A playbook exists; the first one's id, to link to its snippet.
+    pub playbook: Option<String>,
+    /// The widget of some playbook was loaded from a web page (the snippet is pasted).
+    pub installed: bool,
+    /// The asking user's "Online" toggle is on.
+    pub online: bool,
+}

@@ -245,3 +245,29 @@ pub async fn set_active(
     tracing::info!(user = %updated.id, active, by = %actor.user_id, "user activity changed");
     Ok(updated.into())
 }
+
+/// The home page's first steps for this user: a playbook, its snippet on a site, "Online".
+pub async fn checklist(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<super::Checklist, AppError> {
+    use crate::backend::entities::playbook;
+    use sea_orm::QuerySelect;
+    let first = playbook::Entity::find()
+        .filter(playbook::Column::CompanyId.eq(actor.company_id))
+        .order_by_asc(playbook::Column::CreatedAt)
+        .one(db)
+        .await?;
+    let installed = playbook::Entity::find()
+        .filter(playbook::Column::CompanyId.eq(actor.company_id))
+        .filter(playbook::Column::LastLoadedAt.is_not_null())
+        .limit(1)
+        .one(db)
+        .await?
+        .is_some();
+    Ok(super::Checklist {
+        playbook: first.map(|p| p.id.to_string()),
+        installed,
+        online: crate::inbox::presence::is_toggled_on(db, actor).await?,
+    })
+}

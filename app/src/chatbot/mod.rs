@@ -61,6 +61,9 @@ pub struct PlaybookDetail {
     pub live_chat: LiveChatStatus,
     pub last_loaded_at: Option<String>,
     pub last_loaded_url: Option<String>,
+    /// The last site not on the allow-list that loaded the widget, and when (RFC 3339).
+    #[serde(default)]
+    pub blocked: Option<(String, String)>,
     /// Whether the asking user may change it (F1.9).
     pub can_edit: bool,
 }

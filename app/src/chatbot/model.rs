@@ -56,14 +56,17 @@ pub enum CaptureField {
     Email,
     Phone,
     Organization,
+    /// What the visitor wants to tell the company (a few lines).
+    Message,
 }
 
 impl CaptureField {
-    pub const ALL: [CaptureField; 4] = [
+    pub const ALL: [CaptureField; 5] = [
         CaptureField::Name,
         CaptureField::Email,
         CaptureField::Phone,
         CaptureField::Organization,
+        CaptureField::Message,
     ];
 
     pub fn label(self) -> &'static str {
@@ -72,7 +75,24 @@ impl CaptureField {
             CaptureField::Email => "Email",
             CaptureField::Phone => "Phone",
             CaptureField::Organization => "Organization",
+            CaptureField::Message => "Message",
         }
+    }
+
+    /// The key the value is saved under in the conversation's answers.
+    pub fn key(self) -> &'static str {
+        match self {
+            CaptureField::Name => "name",
+            CaptureField::Email => "email",
+            CaptureField::Phone => "phone",
+            CaptureField::Organization => "organization",
+            CaptureField::Message => "message",
+        }
+    }
+
+    /// Whether the company can answer the visitor with it.
+    pub fn is_contact(self) -> bool {
+        matches!(self, CaptureField::Email | CaptureField::Phone)
     }
 }
 
@@ -248,7 +268,9 @@ impl Default for PlaybookSettings {
     }
 }
 
-/// The "Live Chat" template: a greeting, then a Live Chat card (F1.1).
+/// The "Live Chat" template: a greeting, then a Live Chat card whose offline branch asks for
+/// the visitor's details and message, so nobody leaves without a way to be answered (F1.1).
+/// The offline flow then confirms where the company will answer.
 pub fn live_chat_template() -> (PlaybookSettings, Vec<Card>) {
     let settings = PlaybookSettings {
         name: "Live Chat".into(),
@@ -276,8 +298,72 @@ pub fn live_chat_template() -> (PlaybookSettings, Vec<Card>) {
                 offline_create: CrmItem::Lead,
             },
         },
+        Card {
+            id: "offline-details".into(),
+            audience: Audience::Everyone,
+            body: CardBody::Capture {
+                text: String::new(),
+                fields: vec![
+                    CaptureField::Name,
+                    CaptureField::Email,
+                    CaptureField::Phone,
+                    CaptureField::Message,
+                ],
+            },
+        },
     ];
     (settings, cards)
+}
+
+/// Whether the visitor of `audience` meets a card shown to `card`.
+fn reaches(card: Audience, audience: Audience) -> bool {
+    card == Audience::Everyone || card == audience
+}
+
+/// What the editor warns about (the flow still saves): `(card index, message)`.
+/// - A Live Chat card whose offline flow never asks for an email or a phone: a visitor who
+///   finds nobody online could not leave a way to be answered.
+/// - A card after an End card on the same path: no visitor ever reaches it.
+pub fn warnings(cards: &[Card]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, card) in cards.iter().enumerate() {
+        if let CardBody::LiveChat {
+            offline_outcome, ..
+        } = &card.body
+        {
+            let offline = match offline_outcome {
+                OfflineOutcome::Qualify => Audience::Qualified,
+                OfflineOutcome::Reject => Audience::NotQualified,
+            };
+            let asks_contact = |c: &Card| matches!(&c.body, CardBody::Capture { fields, .. } if fields.iter().any(|f| f.is_contact()));
+            let before = cards[..i]
+                .iter()
+                .any(|c| asks_contact(c) && c.audience.overlaps(card.audience));
+            let after = cards[i + 1..]
+                .iter()
+                .any(|c| asks_contact(c) && reaches(c.audience, offline));
+            if !before && !after {
+                out.push((
+                    i,
+                    "When nobody is online, this card's offline flow asks for no email or phone: \
+                     add a Capture card after it, or the visitor cannot leave their details."
+                        .to_string(),
+                ));
+            }
+        }
+        let ended = cards[..i].iter().any(|c| {
+            matches!(c.body, CardBody::End { .. })
+                && (c.audience == Audience::Everyone || c.audience == card.audience)
+        });
+        if ended {
+            out.push((
+                i,
+                "This card comes after an End card: visitors never reach it. Move it above the End card."
+                    .to_string(),
+            ));
+        }
+    }
+    out
 }
 
 fn check_text(field: String, text: &str, required: bool) -> Result<(), AppError> {
@@ -541,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn the_live_chat_template_is_valid_and_ends_with_live_chat() {
+    fn the_live_chat_template_is_valid_and_its_offline_flow_asks_for_details() {
         let (settings, cards) = live_chat_template();
         validate(&settings, &cards).unwrap();
         assert!(matches!(cards[0].body, CardBody::Message { .. }));
@@ -555,6 +641,90 @@ mod tests {
             ),
             "a 60-second wait"
         );
+        assert_eq!(
+            cards[2].body,
+            CardBody::Capture {
+                text: String::new(),
+                fields: vec![
+                    CaptureField::Name,
+                    CaptureField::Email,
+                    CaptureField::Phone,
+                    CaptureField::Message
+                ],
+            }
+        );
+        assert_eq!(warnings(&cards), vec![], "nothing to warn about");
+    }
+
+    #[test]
+    fn warnings_name_a_live_chat_card_that_captures_nothing_and_cards_after_an_end() {
+        let capture = |audience, fields| {
+            card(
+                "c",
+                audience,
+                CardBody::Capture {
+                    text: String::new(),
+                    fields,
+                },
+            )
+        };
+        let end = card("e", Audience::Everyone, CardBody::End { text: "".into() });
+        // A Live Chat card alone: its offline flow leaves no way to answer the visitor.
+        let w = warnings(&[card("l", Audience::Everyone, live_chat(60))]);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].0, 0);
+        assert!(w[0].1.contains("no email or phone"), "{w:?}");
+        // A name alone is not a way to answer; an email before or a phone after is.
+        let name_only = warnings(&[
+            card("l", Audience::Everyone, live_chat(60)),
+            capture(Audience::Everyone, vec![CaptureField::Name]),
+        ]);
+        assert_eq!(name_only.len(), 1);
+        assert!(warnings(&[
+            capture(Audience::Everyone, vec![CaptureField::Email]),
+            card("l", Audience::Everyone, live_chat(60)),
+        ])
+        .is_empty());
+        assert!(warnings(&[
+            card("l", Audience::Everyone, live_chat(60)),
+            capture(Audience::Qualified, vec![CaptureField::Phone]),
+        ])
+        .is_empty());
+        // The offline flow qualifies (the template's default): a card for the not qualified
+        // never shows.
+        assert_eq!(
+            warnings(&[
+                card("l", Audience::Everyone, live_chat(60)),
+                capture(Audience::NotQualified, vec![CaptureField::Phone]),
+            ])
+            .len(),
+            1
+        );
+        // Cards after an End card of the same path.
+        let (_, template) = live_chat_template();
+        let mut cards = vec![end.clone()];
+        cards.extend(template.clone());
+        let w = warnings(&cards);
+        let after_end: Vec<usize> = w
+            .iter()
+            .filter(|(_, m)| m.contains("after an End card"))
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(after_end, [1, 2, 3]);
+        let mut branch = template;
+        branch.push(card(
+            "e2",
+            Audience::NotQualified,
+            CardBody::End { text: "".into() },
+        ));
+        branch.push(card(
+            "q",
+            Audience::Qualified,
+            CardBody::Message {
+                text: "<p>x</p>".into(),
+            },
+        ));
+        assert!(warnings(&branch).is_empty(), "another branch's End");
     }
 
     #[test]

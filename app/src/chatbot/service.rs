@@ -141,6 +141,16 @@ async fn detail(
         live_chat: status(has_live_chat, p.last_loaded_at.is_some()),
         last_loaded_at: p.last_loaded_at.map(rfc3339),
         last_loaded_url: p.last_loaded_url.clone(),
+        // Only while that site is still not allowed (an admin may have added it since).
+        blocked: match (&p.blocked_origin, p.blocked_at) {
+            (Some(o), Some(at))
+                if !settings_of(&p).allowed_sites.is_empty()
+                    && !settings_of(&p).allowed_sites.contains(o) =>
+            {
+                Some((o.clone(), rfc3339(at)))
+            }
+            _ => None,
+        },
         can_edit: actor.may_manage_chatbot(),
         cards,
     })
@@ -236,6 +246,8 @@ pub async fn create(
         version: Set(1),
         last_loaded_at: Set(None),
         last_loaded_url: Set(None),
+        blocked_origin: Set(None),
+        blocked_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -388,24 +400,40 @@ pub async fn by_key(
         .await?)
 }
 
-/// Records that the widget of `key` was loaded from `page_url`, now (F1.7). Returns false for
-/// an unknown key.
+/// Records that the widget of `key` was loaded from `page_url`, now (F1.7); a page on a site
+/// that is not on the playbook's allow-list is recorded apart, for the editor to show (the
+/// loader shows nothing there). Returns false for an unknown key.
 pub async fn record_load(
     db: &DatabaseConnection,
     key: &str,
     page_url: Option<&str>,
 ) -> Result<bool, AppError> {
+    let Some(p) = by_key(db, key).await? else {
+        return Ok(false);
+    };
     let url: Option<String> = page_url.map(|u| u.chars().take(2000).collect());
-    let r = playbook::Entity::update_many()
-        .col_expr(
-            playbook::Column::LastLoadedAt,
-            Expr::value(Some(OffsetDateTime::now_utc())),
-        )
-        .col_expr(playbook::Column::LastLoadedUrl, Expr::value(url))
-        .filter(playbook::Column::Key.eq(key))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected > 0)
+    let now = OffsetDateTime::now_utc();
+    let allowed: Vec<String> = serde_json::from_str(&p.allowed_sites).unwrap_or_default();
+    let origin = url.as_deref().and_then(origin_of);
+    let update = playbook::Entity::update_many().filter(playbook::Column::Id.eq(p.id));
+    let update = match origin {
+        Some(o) if !allowed.is_empty() && !allowed.contains(&o) => update
+            .col_expr(playbook::Column::BlockedOrigin, Expr::value(Some(o)))
+            .col_expr(playbook::Column::BlockedAt, Expr::value(Some(now))),
+        _ => update
+            .col_expr(playbook::Column::LastLoadedAt, Expr::value(Some(now)))
+            .col_expr(playbook::Column::LastLoadedUrl, Expr::value(url)),
+    };
+    update.exec(db).await?;
+    Ok(true)
+}
+
+/// `https://shop.example.com:8443/a?b` → `https://shop.example.com:8443`, as browsers name
+/// origins (and the allow-list stores them).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    model::parse_site(&format!("{scheme}://{host}")).ok()
 }
 
 /// Stores an uploaded image after sniffing its bytes; returns its id.

@@ -146,10 +146,15 @@ pub(crate) async fn run(
                         bot_says(txn, &c, online_message).await?;
                         return Ok(c);
                     }
+                    // Nobody online: missed at once, still open to agents (F2.3).
                     let changes = vec![
                         (
                             conversation::Column::State,
-                            Expr::value(ConversationState::Offline.as_str()),
+                            Expr::value(ConversationState::Missed.as_str()),
+                        ),
+                        (
+                            conversation::Column::MissedAt,
+                            Expr::value(Some(OffsetDateTime::now_utc())),
                         ),
                         no_card,
                     ];
@@ -188,8 +193,14 @@ pub(crate) async fn run(
     finish(txn, c, cards).await
 }
 
-/// The flow has nothing more to ask: no flow card; an offline conversation creates the
-/// Live Chat card's CRM item with what was captured.
+/// What the bot says when the offline flow has ended with a way to reach the visitor.
+pub fn offline_confirmation(contact: &str) -> String {
+    format!("Thanks, we will get back to you at {contact}.")
+}
+
+/// The flow has nothing more to ask: no flow card. A missed conversation (its offline flow
+/// ran) creates the Live Chat card's CRM item with what was captured, once, and tells the
+/// visitor how they will be answered.
 async fn finish(
     txn: &DatabaseTransaction,
     c: conversation::Model,
@@ -204,7 +215,12 @@ async fn finish(
         )],
     )
     .await?;
-    if c.state == ConversationState::Offline.as_str() {
+    if c.missed_at.is_some() && c.crm_kind.is_none() {
+        let who = crate::crm::service::Captured::from_answers(&c.answers);
+        if let Some(contact) = who.email.or(who.phone) {
+            let text = offline_confirmation(&contact);
+            bot_says(txn, &c, &format!("<p>{}</p>", escape_html(&text))).await?;
+        }
         let item = cards
             .iter()
             .find_map(|card| match &card.body {
@@ -220,7 +236,13 @@ async fn finish(
     Ok(c)
 }
 
-/// The wait of a Live Chat card ended with nobody (the caller moved it to offline in `txn`):
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The wait of a Live Chat card ended with nobody (the caller marked it missed in `txn`):
 /// the offline message, then the offline flow.
 pub(crate) async fn went_offline(
     txn: &DatabaseTransaction,
@@ -249,18 +271,9 @@ pub struct AnswerInput {
 
 pub const MAX_FREE_TEXT_CHARS: usize = 1000;
 
-fn capture_key(f: CaptureField) -> &'static str {
-    match f {
-        CaptureField::Name => "name",
-        CaptureField::Email => "email",
-        CaptureField::Phone => "phone",
-        CaptureField::Organization => "organization",
-    }
-}
-
 /// Checks one captured value; the error names the field.
 pub fn check_capture(f: CaptureField, raw: &str) -> Result<String, AppError> {
-    let key = capture_key(f);
+    let key = f.key();
     let value = raw.trim();
     match f {
         CaptureField::Name => Name::parse(value)
@@ -289,6 +302,19 @@ pub fn check_capture(f: CaptureField, raw: &str) -> Result<String, AppError> {
                 Err(AppError::validation(key, "Enter your organization."))
             } else if n > 200 {
                 Err(AppError::validation(key, "Use at most 200 characters."))
+            } else {
+                Ok(value.to_string())
+            }
+        }
+        CaptureField::Message => {
+            let n = value.chars().count();
+            if n == 0 {
+                Err(AppError::validation(key, "Write your message."))
+            } else if n > MAX_FREE_TEXT_CHARS * 2 {
+                Err(AppError::validation(
+                    key,
+                    format!("Use at most {} characters.", MAX_FREE_TEXT_CHARS * 2),
+                ))
             } else {
                 Ok(value.to_string())
             }
@@ -347,10 +373,10 @@ pub(crate) fn check_answer(card: &Card, input: &AnswerInput) -> Result<Answered,
             let mut saved = Vec::new();
             let mut lines = Vec::new();
             for f in fields {
-                let raw = input.fields.get(capture_key(*f)).map_or("", String::as_str);
+                let raw = input.fields.get(f.key()).map_or("", String::as_str);
                 let value = check_capture(*f, raw)?;
                 lines.push(format!("{}: {value}", f.label()));
-                saved.push((capture_key(*f).to_string(), value));
+                saved.push((f.key().to_string(), value));
             }
             Ok(Answered {
                 saved,

@@ -13,7 +13,9 @@ pub mod view;
 
 use serde::{Deserialize, Serialize};
 
-/// `bot → waiting → assigned ⇄ unassigned → closed`, and `waiting → offline`.
+/// `bot → waiting → assigned ⇄ unassigned → closed`, and `waiting → missed` (or `bot →
+/// missed` when nobody is online): a missed conversation is still open, in Unassigned, and
+/// can be taken and answered; only "Close conversation" closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationState {
@@ -23,8 +25,11 @@ pub enum ConversationState {
     Waiting,
     Assigned,
     Unassigned,
-    /// Nobody took it in time (or nobody was online): the offline flow ran.
-    Offline,
+    /// Nobody took it in time (or nobody was online): the visitor got the offline message
+    /// and the offline flow. It stays in Unassigned, marked "Missed". (Stored as `offline`
+    /// before missed conversations stayed open; old events still say so.)
+    #[serde(alias = "offline")]
+    Missed,
     Closed,
 }
 
@@ -35,7 +40,7 @@ impl ConversationState {
             Self::Waiting => "waiting",
             Self::Assigned => "assigned",
             Self::Unassigned => "unassigned",
-            Self::Offline => "offline",
+            Self::Missed => "missed",
             Self::Closed => "closed",
         }
     }
@@ -46,11 +51,12 @@ impl ConversationState {
             Self::Waiting,
             Self::Assigned,
             Self::Unassigned,
-            Self::Offline,
+            Self::Missed,
             Self::Closed,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
+        .or((raw == "offline").then_some(Self::Missed))
     }
 }
 
@@ -112,6 +118,9 @@ pub struct ConversationView {
     /// The CRM item made from this conversation ("activity", "lead", "deal") and when (F3.6).
     pub crm_kind: Option<String>,
     pub crm_created_at: Option<String>,
+    /// When nobody took it: the conversation is "Missed" (RFC 3339, UTC).
+    #[serde(default)]
+    pub missed_at: Option<String>,
 }
 
 /// One row of the event outbox, as streams send it (`id:` is the event id).
@@ -132,11 +141,11 @@ pub const PAGE_SIZE: usize = 50;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Folder {
-    /// Waiting for someone, or unassigned again.
+    /// Waiting for someone, missed, or unassigned again.
     Unassigned,
     /// Assigned to the signed-in user.
     Mine,
-    /// Closed by an agent, or ended offline (nobody took it; the offline flow ran).
+    /// Closed by "Close conversation".
     Closed,
 }
 
@@ -171,6 +180,8 @@ pub struct ConversationSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub conversation: ConversationView,
+    /// The visitor's name when captured (else their email, else "Website visitor").
+    pub visitor: String,
     pub messages: Vec<MessageView>,
     /// Authors' names by user id, for agent messages.
     pub names: Vec<(String, String)>,

@@ -50,6 +50,7 @@ fn view_named(c: &conversation::Model, assignee_name: Option<String>) -> Convers
         created_at: rfc3339(c.created_at),
         crm_kind: c.crm_kind.clone(),
         crm_created_at: c.crm_created_at.map(rfc3339),
+        missed_at: c.missed_at.map(rfc3339),
     }
 }
 
@@ -289,9 +290,9 @@ async fn refusal(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppError {
                 AppError::Conflict("Someone else took this conversation a moment ago.".into())
             }
             Some(Bot) => AppError::Conflict("The visitor has not asked for a person yet.".into()),
-            Some(Offline) => {
-                AppError::Conflict("Nobody took this conversation in time; it went offline.".into())
-            }
+            Some(Missed) => AppError::Conflict(
+                "This conversation was missed; take it with \"Assign to me\" first.".into(),
+            ),
             _ => AppError::Conflict(
                 "This conversation changed meanwhile. Refresh and try again.".into(),
             ),
@@ -313,7 +314,7 @@ pub(crate) fn parse_id(id: &str) -> Result<Uuid, AppError> {
 }
 
 /// The Live Chat card is reached: wait `wait_seconds` for an agent when someone is online,
-/// otherwise go offline at once.
+/// otherwise it is missed at once.
 pub async fn request_agent(
     db: &DatabaseConnection,
     c: &conversation::Model,
@@ -330,12 +331,18 @@ pub async fn request_agent(
             ),
         ]
     } else {
-        vec![(conversation::Column::State, Expr::value(Offline.as_str()))]
+        vec![
+            (conversation::Column::State, Expr::value(Missed.as_str())),
+            (
+                conversation::Column::MissedAt,
+                Expr::value(Some(OffsetDateTime::now_utc())),
+            ),
+        ]
     };
     transition(db, c.id, c.company_id, &[Bot], None, changes, None).await
 }
 
-/// "Assign to me": a waiting or unassigned conversation becomes the actor's.
+/// "Assign to me": a waiting, missed or unassigned conversation becomes the actor's.
 pub async fn assign_to_me(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -358,7 +365,7 @@ pub async fn assign_to_me(
         db,
         id,
         actor.company_id,
-        &[Waiting, Unassigned],
+        &[Waiting, Unassigned, Missed],
         None,
         changes,
         note,
@@ -427,8 +434,8 @@ pub async fn reassign(
             )
             .await?
         }
-        Some(Unassigned) => {
-            transition(db, id, actor.company_id, &[Unassigned], None, changes, note).await?
+        Some(s @ (Unassigned | Missed)) => {
+            transition(db, id, actor.company_id, &[s], None, changes, note).await?
         }
         _ => None,
     };
@@ -471,7 +478,7 @@ pub async fn close(
                 db,
                 id,
                 actor.company_id,
-                &[Waiting, Unassigned, Offline],
+                &[Waiting, Unassigned, Missed],
                 None,
                 changes,
                 Some(CLOSED_NOTE.into()),
@@ -485,9 +492,10 @@ pub async fn close(
     }
 }
 
-/// Moves every waiting conversation whose deadline has passed to offline and runs the Live
+/// Marks every waiting conversation whose deadline has passed as missed and runs the Live
 /// Chat card's offline flow in the same transaction, each exactly once (any instance may run
-/// this, any number of times). Returns the conversations this call moved.
+/// this, any number of times). A missed conversation stays in Unassigned, open to agents.
+/// Returns the conversations this call moved.
 pub async fn expire_overdue(
     db: &DatabaseConnection,
     now: OffsetDateTime,
@@ -502,7 +510,8 @@ pub async fn expire_overdue(
     for c in overdue {
         let txn = crate::backend::db::write_txn(db).await?;
         let changes = vec![
-            (conversation::Column::State, Expr::value(Offline.as_str())),
+            (conversation::Column::State, Expr::value(Missed.as_str())),
+            (conversation::Column::MissedAt, Expr::value(Some(now))),
             (
                 conversation::Column::WaitDeadline,
                 Expr::value(Option::<OffsetDateTime>::None),
@@ -647,10 +656,9 @@ pub async fn conversation_events_after(
 /// The states a folder holds.
 fn folder_states(folder: Folder) -> &'static [ConversationState] {
     match folder {
-        Folder::Unassigned => &[Waiting, Unassigned],
+        Folder::Unassigned => &[Waiting, Missed, Unassigned],
         Folder::Mine => &[Assigned],
-        // Over: closed by an agent, or ended offline (the offline flow made its CRM item).
-        Folder::Closed => &[Closed, Offline],
+        Folder::Closed => &[Closed],
     }
 }
 
@@ -735,18 +743,21 @@ pub async fn list(
     };
     Ok(rows
         .iter()
-        .map(|c| {
-            let who = crate::crm::service::Captured::from_answers(&c.answers);
-            ConversationSummary {
-                conversation: view_named(c, c.assignee_id.and_then(|a| names.get(&a).cloned())),
-                visitor: who
-                    .name
-                    .or(who.email)
-                    .unwrap_or_else(|| "Website visitor".into()),
-                last_message: last.get(&c.id).cloned(),
-            }
+        .map(|c| ConversationSummary {
+            conversation: view_named(c, c.assignee_id.and_then(|a| names.get(&a).cloned())),
+            visitor: visitor_name(c),
+            last_message: last.get(&c.id).cloned(),
         })
         .collect())
+}
+
+/// How lists and the conversation's title call its visitor: the captured name, else the
+/// email, else "Website visitor".
+fn visitor_name(c: &conversation::Model) -> String {
+    let who = crate::crm::service::Captured::from_answers(&c.answers);
+    who.name
+        .or(who.email)
+        .unwrap_or_else(|| "Website visitor".into())
 }
 
 /// The folder counts this user may see.
@@ -793,6 +804,7 @@ pub async fn detail(
         serde_json::from_str(&c.answers).unwrap_or_default();
     Ok(ConversationDetail {
         conversation: view(db, &c).await?,
+        visitor: visitor_name(&c),
         messages: messages.iter().map(Into::into).collect(),
         names,
         details: details

@@ -10,10 +10,19 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] id_prefix: Option<&'static str>,
+    /// The rule the value must follow, shown before the first try.
+    #[prop(optional)]
+    hint: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("{}{name}", id_prefix.unwrap_or("field-"));
     let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = if hint.is_some() {
+        format!("{hint_id} {error_id}")
+    } else {
+        error_id.clone()
+    };
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
@@ -23,8 +32,9 @@ pub fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
-                aria-describedby=error_id.clone()
+                aria-describedby=described_by
             />
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
             <p class="field-error" id=error_id>{move || error.get()}</p>
         </div>
     }

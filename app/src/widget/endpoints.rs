@@ -17,7 +17,9 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 
-const LOADER_JS: &str = include_str!("assets/loader.js");
+/// The loader as customers' pages get it: without its comments and indentation (it is
+/// read by people here, and downloaded by every visitor there; B1).
+static LOADER_JS: LazyLock<String> = LazyLock::new(|| compact(include_str!("assets/loader.js")));
 const FRAME_JS: &str = include_str!("assets/frame.js");
 const FRAME_CSS: &str = include_str!("assets/frame.css");
 const MAIN_CSS: &str = include_str!("../../../style/main.css");
@@ -32,6 +34,25 @@ pub static FRAME_STYLESHEET: LazyLock<String> = LazyLock::new(|| {
     format!("{}\n{FRAME_CSS}", shared.trim())
 });
 
+/// Drops `/* … */` comments, indentation and blank lines (the loader has no `/*` inside a
+/// string or a regular expression).
+fn compact(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut rest = js;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Visitor API bodies are small: a message is at most 4,000 characters.
 const MAX_BODY_BYTES: usize = 32 * 1024;
 
@@ -40,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/widget/loader.js", get(loader))
         .route("/widget/seen", post(seen))
         .route("/widget/frame/{key}", get(frame))
+        .route("/widget/preview", get(preview))
         .route("/widget/frame.js", get(frame_js))
         .route("/widget/frame.css", get(frame_css))
         .route("/api/visitor/start", post(start))
@@ -178,12 +200,18 @@ async fn loader(
             (op, r.value.as_str())
         })
         .collect();
+    let greeting = match crate::chatbot::service::cards_of(&state.db, p.id).await {
+        Ok(cards) => service::greeting(&cards),
+        Err(_) => String::new(),
+    };
     let config = serde_json::json!({
         "o": origin(&state, &headers),
         "k": p.key,
         "r": rules,
         "d": s.delay_seconds,
         "c": s.accent_color,
+        "a": s.allowed_sites,
+        "g": greeting,
     });
     // `</` cannot end a script in JSON-in-JS; the config is data, never code.
     let config = config.to_string().replace("</", "<\\/");
@@ -233,29 +261,78 @@ async fn frame(
             .filter(|o| s.allowed_sites.is_empty() || s.allowed_sites.contains(o))
             .unwrap_or_default();
     let page = service::clean_url(q.u.as_deref()).unwrap_or_default();
-    let avatar = match &s.avatar {
+    frame_document(
+        &FrameDocument {
+            bot: &s.bot_name,
+            key: &p.key,
+            accent: &s.accent_color,
+            avatar: s.avatar.as_deref(),
+            parent: &parent,
+            page: &page,
+            preview: false,
+        },
+        &ancestors,
+    )
+}
+
+/// The editor's live preview: the same frame, sandboxed by the editor and drawn from the
+/// unsaved playbook the editor posts to it (F1.6). Framed only by Leadline itself.
+async fn preview(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    frame_document(
+        &FrameDocument {
+            bot: "Chatbot",
+            key: "preview",
+            accent: "#2f6fed",
+            avatar: None,
+            parent: &origin(&state, &headers),
+            page: "",
+            preview: true,
+        },
+        "'self'",
+    )
+}
+
+struct FrameDocument<'a> {
+    bot: &'a str,
+    key: &'a str,
+    accent: &'a str,
+    avatar: Option<&'a str>,
+    /// The embedding page's origin: the only one the frame talks to.
+    parent: &'a str,
+    page: &'a str,
+    preview: bool,
+}
+
+/// The frame's HTML with its strict CSP; `ancestors` may frame it.
+fn frame_document(d: &FrameDocument, ancestors: &str) -> Response {
+    let avatar = match d.avatar {
         Some(id) => format!(
             r#"<img class="ll-avatar" src="/uploads/{}" alt="">"#,
             escape(id)
         ),
-        None => String::new(),
+        None => r#"<img class="ll-avatar" alt="" hidden>"#.to_string(),
     };
     let html = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Chat with {bot}</title><link rel="stylesheet" href="/widget/frame.css"><script src="/widget/frame.js" defer></script></head>
-<body data-key="{key}" data-accent="{accent}" data-bot="{bot}" data-parent="{parent}" data-page="{page}">
-<header class="ll-head">{avatar}<h1 class="ll-name">{bot}</h1><button type="button" class="ll-close" aria-label="Minimize chat">&#x2013;</button></header>
-<main class="ll-log" role="log" aria-live="polite" aria-label="Conversation"></main>
+<body data-key="{key}" data-accent="{accent}" data-bot="{bot}" data-parent="{parent}" data-page="{page}"{preview}>
+<header class="ll-head">{avatar}<h1 class="ll-name">{bot}</h1><button type="button" class="ll-close" aria-label="Close chat">&#xd7;</button></header>
+<main class="ll-scroll"><div class="ll-log" role="log" aria-live="polite" aria-label="Conversation"></div>
+<div class="ll-prompt"></div></main>
 <p class="ll-note" role="status" hidden></p>
-<div class="ll-prompt"></div>
 <form class="ll-compose" hidden><label for="ll-text">Message</label><textarea id="ll-text" name="message" rows="2" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form>
 </body></html>"#,
-        bot = escape(&s.bot_name),
-        key = escape(&p.key),
-        accent = escape(&s.accent_color),
-        parent = escape(&parent),
-        page = escape(&page),
+        bot = escape(d.bot),
+        key = escape(d.key),
+        accent = escape(d.accent),
+        parent = escape(d.parent),
+        page = escape(d.page),
+        preview = if d.preview {
+            r#" data-preview="1""#
+        } else {
+            ""
+        },
     );
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

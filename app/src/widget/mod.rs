@@ -5,6 +5,7 @@ pub mod endpoints;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+use crate::chatbot::model::{Card, CardBody};
 use crate::inbox::{AuthorKind, ConversationState};
 use serde::{Deserialize, Serialize};
 
@@ -59,4 +60,42 @@ pub enum VisitorEvent {
         state: ConversationState,
         agent_name: Option<String>,
     },
+}
+
+impl Prompt {
+    /// What `card` asks of the visitor, if it asks anything.
+    pub fn of(card: &Card) -> Option<Prompt> {
+        let p = |kind: &str, answers: Vec<String>, free_text: bool, fields| Prompt {
+            card_id: card.id.clone(),
+            kind: kind.into(),
+            answers,
+            free_text,
+            fields,
+        };
+        match &card.body {
+            CardBody::Question {
+                answers, free_text, ..
+            } => Some(if answers.is_empty() {
+                p("text", vec![], true, vec![])
+            } else {
+                p("choice", answers.clone(), *free_text, vec![])
+            }),
+            CardBody::Qualification { answers, .. } => Some(p(
+                "choice",
+                answers.iter().map(|a| a.label.clone()).collect(),
+                false,
+                vec![],
+            )),
+            CardBody::Capture { fields, .. } => Some(p(
+                "capture",
+                vec![],
+                false,
+                fields
+                    .iter()
+                    .map(|f| (f.key().to_string(), f.label().to_string()))
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
 }

@@ -31,6 +31,35 @@ pub fn clean_url(url: Option<&str>) -> Option<String> {
         .map(|u| u.chars().take(2000).collect())
 }
 
+/// The first thing the chatbot says to every visitor, as plain text for the loader's
+/// proactive greeting ("" when the flow starts with nothing to say).
+pub fn greeting(cards: &[Card]) -> String {
+    let first = cards
+        .iter()
+        .filter(|c| c.audience == crate::chatbot::model::Audience::Everyone)
+        .find_map(|c| match &c.body {
+            CardBody::Message { text }
+            | CardBody::Question { text, .. }
+            | CardBody::Qualification { text, .. }
+            | CardBody::Capture { text, .. }
+            | CardBody::End { text } => {
+                let t = crate::chatbot::sanitize::plain_text(text);
+                (!t.trim().is_empty()).then_some(t)
+            }
+            CardBody::LiveChat { .. } => Some(String::new()),
+        })
+        .unwrap_or_default();
+    let first = first.trim();
+    if first.chars().count() > 140 {
+        format!(
+            "{}…",
+            first.chars().take(139).collect::<String>().trim_end()
+        )
+    } else {
+        first.to_string()
+    }
+}
+
 /// The visitor of this token in this company, or a new visitor.
 async fn visitor_for(
     db: &DatabaseConnection,
@@ -208,39 +237,7 @@ async fn names(
 
 fn prompt(c: &conversation::Model, cards: &[Card]) -> Option<Prompt> {
     let id = c.flow_card.as_deref()?;
-    let card = cards.iter().find(|card| card.id == id)?;
-    let p = |kind: &str, answers: Vec<String>, free_text: bool, fields| Prompt {
-        card_id: card.id.clone(),
-        kind: kind.into(),
-        answers,
-        free_text,
-        fields,
-    };
-    match &card.body {
-        CardBody::Question {
-            answers, free_text, ..
-        } => Some(if answers.is_empty() {
-            p("text", vec![], true, vec![])
-        } else {
-            p("choice", answers.clone(), *free_text, vec![])
-        }),
-        CardBody::Qualification { answers, .. } => Some(p(
-            "choice",
-            answers.iter().map(|a| a.label.clone()).collect(),
-            false,
-            vec![],
-        )),
-        CardBody::Capture { fields, .. } => Some(p(
-            "capture",
-            vec![],
-            false,
-            fields
-                .iter()
-                .map(|f| (format!("{f:?}").to_lowercase(), f.label().to_string()))
-                .collect(),
-        )),
-        _ => None,
-    }
+    Prompt::of(cards.iter().find(|card| card.id == id)?)
 }
 
 async fn view(

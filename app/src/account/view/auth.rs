@@ -1,5 +1,6 @@
 //! The first-run setup page and the login page.
 use crate::account::api::{Login, Setup};
+use crate::domain::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use crate::ui::forms::{field_error, form_error, FormError, TextField};
 use crate::ui::go_to;
 use leptos::prelude::*;
@@ -28,7 +29,8 @@ pub fn SetupPage() -> impl IntoView {
                     <TextField label="Email" name="email" autocomplete="email"
                         error=field_error(value, "email")/>
                     <TextField label="Password" name="password" kind="password"
-                        autocomplete="new-password" error=field_error(value, "password")/>
+                        autocomplete="new-password" error=field_error(value, "password")
+                        hint=format!("At least {MIN_PASSWORD_CHARS} characters (at most {MAX_PASSWORD_CHARS}); a passphrase of a few words is easy to remember.")/>
                     <FormError error=form_error(value, &["company_name", "name", "email", "password"])/>
                     <button type="submit" class="primary" disabled=move || setup.pending().get()>
                         "Create company"

@@ -1,4 +1,6 @@
-//! The start page after login.
+//! The start page after login: a welcome, and the first steps with Leadline until they are
+//! done (create a playbook, paste its snippet, go online in Live Chat).
+use crate::account::{api::get_checklist, Checklist};
 use crate::ui::shell::Me;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,6 +8,7 @@ use leptos_meta::Title;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let Me(me) = expect_context::<Me>();
+    let checklist = Resource::new(|| (), |_| get_checklist());
     view! {
         <Title text="Leadline"/>
         <section class="page">
@@ -22,6 +25,54 @@ pub fn HomePage() -> impl IntoView {
                         })
                 }}
             </Transition>
+            <Transition fallback=|| ()>
+                {move || checklist.get().and_then(Result::ok).map(|c| view! { <FirstSteps c/> })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn FirstSteps(c: Checklist) -> impl IntoView {
+    let snippet_at = c
+        .playbook
+        .as_ref()
+        .map_or("/chatbot".to_string(), |id| format!("/chatbot/{id}"));
+    let steps = [
+        (
+            c.playbook.is_some(),
+            "Create a playbook",
+            "/chatbot".to_string(),
+            "Leads › Chatbot › \"Add playbook\": start from the Live Chat template.",
+        ),
+        (
+            c.installed,
+            "Paste the snippet into your website",
+            snippet_at,
+            "Copy the playbook's embed snippet into your pages; this ticks once a page loads it.",
+        ),
+        (
+            c.online,
+            "Go online in Live Chat",
+            "/inbox".to_string(),
+            "Switch \"Online\" on (bottom left) so visitors can reach you.",
+        ),
+    ];
+    let done = steps.iter().filter(|s| s.0).count();
+    view! {
+        <section class="panel checklist" aria-labelledby="checklist-heading">
+            <h2 id="checklist-heading">"Get started"</h2>
+            <p class="hint">{format!("{done} of 3 steps done")}</p>
+            <ol>
+                {steps.into_iter().map(|(ok, label, href, how)| view! {
+                    <li class:done=ok>
+                        <span class="tick" aria-hidden="true">{if ok { "✓" } else { "" }}</span>
+                        <a href=href>{label}</a>
+                        <span class="visually-hidden">{if ok { " (done)" } else { " (to do)" }}</span>
+                        <p class="hint">{how}</p>
+                    </li>
+                }).collect_view()}
+            </ol>
         </section>
     }
 }

@@ -25,6 +25,8 @@ pub struct Model {
     /// The CRM item created from this conversation (activity, lead, deal) and when.
     pub crm_kind: Option<String>,
     pub crm_created_at: Option<TimeDateTimeWithTimeZone>,
+    /// When nobody took it (its wait ended, or nobody was online): the offline flow ran.
+    pub missed_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,10 @@ pub struct Model {
     pub last_loaded_at: Option<TimeDateTimeWithTimeZone>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_loaded_url: Option<String>,
+    /// The last site not on the allow-list that loaded the widget, and when.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub blocked_origin: Option<String>,
+    pub blocked_at: Option<TimeDateTimeWithTimeZone>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -3,6 +3,7 @@ use crate::chatbot::api::{list_playbooks, CreatePlaybook};
 use crate::ui::forms::FormError;
 use crate::ui::shell::Me;
 use crate::ui::states::ErrorState;
+use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -86,7 +87,7 @@ pub fn ChatbotPage() -> impl IntoView {
                                             {match (p.last_loaded_at, p.last_loaded_url) {
                                                 (Some(at), url) => view! {
                                                     <span>
-                                                        <time datetime=at.clone()>{at.replace('T', " ").chars().take(16).collect::<String>()}</time>
+                                                        <LocalTime utc=at/>
                                                         " " <span class="hint">{url.unwrap_or_default()}</span>
                                                     </span>
                                                 }.into_any(),

@@ -5,10 +5,13 @@ use super::super::api::{send_message, AssignToMe, CloseConversation, Reassign};
 use super::super::{
     Assignee, AuthorKind, ConversationDetail, ConversationState, ConversationView, MessageView,
 };
-use super::{author_label, when, Draft, Live};
+use super::{author_label, Draft, Live};
 use crate::error::AppError;
 use crate::ui::shell::Me;
+use crate::ui::text::LinkedText;
+use crate::ui::time::LocalTime;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn ChatWindow(
@@ -81,15 +84,42 @@ pub fn ChatWindow(
             });
         };
     settle(assign.version(), assign.value());
-    settle(reassign.version(), reassign.value());
     settle(close.version(), close.value());
+    // Handed to someone else: this user may no longer see it (F3.5), so back to the folder,
+    // saying to whom.
+    let navigate = use_navigate();
+    let query = use_query_map();
+    Effect::new(move || {
+        if reassign.version().get() == 0 {
+            return;
+        }
+        match reassign.value().get_untracked() {
+            Some(Ok(now)) if now.assignee_id.is_some() && now.assignee_id != my_id() => {
+                let folder = query
+                    .read_untracked()
+                    .get("folder")
+                    .unwrap_or_else(|| "unassigned".into());
+                draft.notice.set(None);
+                navigate(&format!("/inbox?folder={folder}"), Default::default());
+                draft.flash.set(Some(format!(
+                    "Handed to {}",
+                    now.assignee_name.unwrap_or_default()
+                )));
+            }
+            refusal => {
+                draft
+                    .notice
+                    .set(refusal.and_then(Result::err).map(|e| e.to_string()));
+                live.open.update(|n| *n += 1);
+            }
+        }
+        live.list.update(|n| *n += 1);
+    });
     let state = c.state;
     let closed = state == ConversationState::Closed;
-    // Nobody took it in time: it can only be closed.
-    let offline = state == ConversationState::Offline;
     let takeable = matches!(
         state,
-        ConversationState::Waiting | ConversationState::Unassigned
+        ConversationState::Waiting | ConversationState::Unassigned | ConversationState::Missed
     );
     let assignee_id = c.assignee_id.clone();
     let mine = {
@@ -107,12 +137,9 @@ pub fn ChatWindow(
     }
     let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
     let current_assignee = assignee_id.clone().unwrap_or_default();
-    let title = detail
-        .details
-        .iter()
-        .find(|(k, _)| k == "name" || k == "email")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "Website visitor".into());
+    let title = detail.visitor.clone();
+    let closed_at = c.closed_at.clone().unwrap_or_default();
+    let missed_at = c.missed_at.clone().unwrap_or_default();
     view! {
         <article class="chat" aria-label="Conversation">
             <header class="chat-head">
@@ -120,12 +147,16 @@ pub fn ChatWindow(
                     <h2>{title}</h2>
                     <p class="chat-meta">
                         {match state {
-                            ConversationState::Closed => format!("Closed {}", c.closed_at.as_deref().map(when).unwrap_or_default()),
-                            ConversationState::Assigned => format!("Assigned to {}", c.assignee_name.clone().unwrap_or_default()),
-                            ConversationState::Waiting => "Waiting for someone to take it".to_string(),
-                            ConversationState::Unassigned => "Unassigned".to_string(),
-                            ConversationState::Offline => "Nobody took it in time".to_string(),
-                            ConversationState::Bot => "With the chatbot".to_string(),
+                            ConversationState::Closed => view! { <span>"Closed "</span><LocalTime utc=closed_at/> }.into_any(),
+                            ConversationState::Assigned => view! { <span>{format!("Assigned to {}", c.assignee_name.clone().unwrap_or_default())}</span> }.into_any(),
+                            ConversationState::Waiting => view! { <span>"Waiting for someone to take it"</span> }.into_any(),
+                            ConversationState::Unassigned => view! { <span>"Unassigned"</span> }.into_any(),
+                            ConversationState::Missed => view! {
+                                <span class="missed">"Missed"</span>
+                                <span>" — nobody took it in time ("</span><LocalTime utc=missed_at/>
+                                <span>"); the visitor got the offline flow. Take it to answer."</span>
+                            }.into_any(),
+                            ConversationState::Bot => view! { <span>"With the chatbot"</span> }.into_any(),
                         }}
                     </p>
                 </div>
@@ -136,7 +167,7 @@ pub fn ChatWindow(
                             "Assign to me"
                         </button>
                     })}
-                    {(!closed && !offline).then(|| {
+                    {(!closed).then(|| {
                         let can_act = can_act.clone();
                         let current = current_assignee.clone();
                         view! {
@@ -164,7 +195,7 @@ pub fn ChatWindow(
                     {(!closed).then(|| {
                         let can_close = can_act.clone();
                         view! {
-                            <button type="button" disabled=move || !(offline || can_close()) || close.pending().get()
+                            <button type="button" disabled=move || !can_close() || close.pending().get()
                                 on:click=move |_| { close.dispatch(CloseConversation { id: id3.clone() }); }>
                                 "Close conversation"
                             </button>
@@ -188,13 +219,15 @@ pub fn ChatWindow(
                     <h3>"CRM"</h3>
                     <p class="crm-status">
                         {move || conversation.with(|c| match (&c.crm_kind, &c.crm_created_at) {
-                            (Some(kind), Some(at)) => format!("{} created {}", capitalized(kind), when(at)),
-                            _ => "No lead or deal created yet.".to_string(),
+                            (Some(kind), Some(at)) => view! {
+                                <span>{format!("{} created ", capitalized(kind))}</span><LocalTime utc=at.clone()/>
+                            }.into_any(),
+                            _ => view! { <span>"No lead or deal created yet."</span> }.into_any(),
                         })}
                     </p>
                 </aside>
             </div>
-            {(!closed && !offline).then(|| {
+            {(!closed).then(|| {
                 let mine = mine.clone();
                 view! { <Composer id=id.clone() messages enabled=Signal::derive(mine)/> }
             })}
@@ -212,13 +245,14 @@ fn line(m: &MessageView, names: &[(String, String)]) -> impl IntoView {
         view! { <div class="message-bubble message-body" inner_html=m.body.clone()></div> }
             .into_any()
     } else {
-        view! { <div class="message-bubble message-text">{m.body.clone()}</div> }.into_any()
+        view! { <div class="message-bubble message-text"><LinkedText text=m.body.clone()/></div> }
+            .into_any()
     };
     view! {
         <li class=class>
             {(!who.is_empty()).then(|| view! { <span class="line-who">{who}</span> })}
             {body}
-            <time class="line-at" datetime=m.created_at.clone()>{when(&m.created_at)}</time>
+            <LocalTime utc=m.created_at.clone() class="line-at"/>
         </li>
     }
 }

@@ -11,18 +11,13 @@ use super::{
 };
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
+use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 mod chat;
 use chat::ChatWindow;
-
-/// `2026-11-25T06:30:12.123Z` → `2026-11-25 06:30 UTC`.
-pub fn when(rfc3339: &str) -> String {
-    let s = rfc3339.replace('T', " ");
-    format!("{} UTC", s.get(..16).unwrap_or(&s))
-}
 
 fn folder_key(f: Folder) -> &'static str {
     match f {
@@ -54,6 +49,8 @@ pub struct Draft {
     pub sending: RwSignal<bool>,
     /// Why the last action was refused (a stale screen), shown above the window.
     pub notice: RwSignal<Option<String>>,
+    /// What just happened, shown above the folder ("Handed to NAME").
+    pub flash: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -78,14 +75,18 @@ pub fn InboxPage() -> impl IntoView {
         failed: RwSignal::new(None),
         sending: RwSignal::new(false),
         notice: RwSignal::new(None),
+        flash: RwSignal::new(None),
     };
     provide_context(draft);
     Effect::watch(
         move || open_id.get(),
-        move |_, _, _| {
+        move |open, _, _| {
             draft.text.set(String::new());
             draft.failed.set(None);
             draft.notice.set(None);
+            if open.is_some() {
+                draft.flash.set(None);
+            }
         },
         false,
     );
@@ -178,6 +179,7 @@ pub fn InboxPage() -> impl IntoView {
             </aside>
             <section class="inbox-main">
                 {move || draft.notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                {move || draft.flash.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
                 <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
                     {move || detail.get().map(|r| match r {
                         Err(error) => view! { <ErrorState error/> }.into_any(),
@@ -225,14 +227,8 @@ fn ListItem(
         id
     );
     let current = Memo::new(move |_| open_id.get().as_deref() == Some(id.as_str()));
-    let state = match row.conversation.state {
-        ConversationState::Waiting => "Waiting",
-        ConversationState::Unassigned => "Unassigned",
-        ConversationState::Assigned => "Assigned",
-        ConversationState::Closed => "Closed",
-        ConversationState::Offline => "Offline",
-        ConversationState::Bot => "With the bot",
-    };
+    let state = state_label(row.conversation.state);
+    let at = row.conversation.created_at.clone();
     view! {
         <li>
             // A plain link (the router still handles it): `A` would mark every item of the
@@ -240,10 +236,23 @@ fn ListItem(
             <a href=href class=move || if current.get() { "conversation current" } else { "conversation" }
                 aria-current=move || current.get().then_some("true")>
                 <span class="who">{row.visitor}</span>
-                <span class="conv-state">{state}</span>
+                <span class="conv-state" class:missed=row.conversation.state == ConversationState::Missed>{state}</span>
+                <LocalTime utc=at class="conv-at"/>
                 <span class="preview">{row.last_message.unwrap_or_default()}</span>
             </a>
         </li>
+    }
+}
+
+/// How a folder list names a conversation's state.
+pub fn state_label(state: ConversationState) -> &'static str {
+    match state {
+        ConversationState::Waiting => "Waiting",
+        ConversationState::Unassigned => "Unassigned",
+        ConversationState::Assigned => "Assigned",
+        ConversationState::Closed => "Closed",
+        ConversationState::Missed => "Missed",
+        ConversationState::Bot => "With the bot",
     }
 }
 

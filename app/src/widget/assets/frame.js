@@ -1,14 +1,19 @@
 /* Leadline chat frame. The server decides what comes next; this script draws it, sends what
    the visitor types (with client ids, so a retry is stored once), and follows the
-   conversation's event stream (which resumes by Last-Event-ID after a drop). */
+   conversation's event stream (which resumes by Last-Event-ID after a drop). The loader on the
+   host page shows and hides the frame; while hidden, new replies are reported to it as an
+   unread count and a preview. */
 (function () {
   "use strict";
   var body = document.body, data = body.dataset;
   var KEY = "leadline:" + data.key;
-  var log = q(".ll-log"), promptBox = q(".ll-prompt"), note = q(".ll-note");
+  var scroller = q(".ll-scroll"), log = q(".ll-log"), promptBox = q(".ll-prompt"), note = q(".ll-note");
   var form = q(".ll-compose"), text = q("#ll-text"), title = q(".ll-name");
   var saved = read(), view = null, stream = null, shown = {}, outbox = saved.outbox || [];
-  var sending = false;
+  var sending = false, starting = false;
+  /* Hidden: the loader made this frame to keep a conversation live while the chat is closed. */
+  var visible = !/[?&]h=1/.test(location.search), unread = 0, preview = "";
+  var LINK = /\b(?:https?:\/\/|www\.)[^\s<>"]+/gi;
 
   if (/^#[0-9a-f]{6}$/i.test(data.accent || "")) body.style.setProperty("--accent", data.accent);
 
@@ -19,7 +24,7 @@
   function write() {
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        token: saved.token, conversation: saved.conversation, outbox: outbox
+        token: saved.token, conversation: saved.conversation, outbox: outbox, seen: saved.seen || 0
       }));
     } catch (e) {}
   }
@@ -28,6 +33,9 @@
     if (cls) e.className = cls;
     if (textContent != null) e.textContent = textContent;
     return e;
+  }
+  function toParent(message) {
+    if (data.parent && window.parent !== window) parent.postMessage(message, data.parent);
   }
   function api(path, payload) {
     return fetch("/api/visitor/" + path, {
@@ -56,6 +64,61 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  /* Plain text with its web links clickable; never HTML. */
+  function linked(target, s) {
+    var at = 0, m;
+    LINK.lastIndex = 0;
+    while ((m = LINK.exec(s))) {
+      var url = m[0].replace(/[.,;:!?)\]']+$/, "");
+      target.appendChild(document.createTextNode(s.slice(at, m.index)));
+      var a = el("a", null, url);
+      a.href = /^www\./i.test(url) ? "https://" + url : url;
+      a.target = "_blank";
+      a.rel = "noopener nofollow ugc";
+      target.appendChild(a);
+      at = m.index + url.length;
+      LINK.lastIndex = at;
+    }
+    target.appendChild(document.createTextNode(s.slice(at)));
+  }
+  /* The visitor's own clock, e.g. 14:05. */
+  function stamp(iso) {
+    var t = el("time", "ll-at");
+    var d = new Date(iso);
+    if (!isNaN(d)) {
+      t.dateTime = iso;
+      t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      t.title = d.toLocaleString();
+    }
+    return t;
+  }
+  function plain(m) {
+    if (!m.html) return m.body;
+    var div = el("div");
+    div.innerHTML = m.body; /* sanitized by the server; never attached to the page */
+    return div.textContent;
+  }
+
+  /* The newest message in sight (after the layout settles); while a card waits for an answer,
+     its question stays in view above the form however tall the form is. */
+  function scroll() {
+    requestAnimationFrame(function () {
+      var bottom = scroller.scrollHeight - scroller.clientHeight, asked = log.lastElementChild;
+      scroller.scrollTop = promptBox.firstChild && asked ? Math.min(bottom, asked.offsetTop - 8) : bottom;
+    });
+  }
+
+  /* Replies that came while the chat was closed: a count and a preview for the loader. */
+  function report() {
+    toParent({ leadline: "unread", n: unread, text: preview });
+  }
+  function seenAll() {
+    var top = 0;
+    for (var s in shown) top = Math.max(top, +s);
+    if (top > (saved.seen || 0)) { saved.seen = top; write(); }
+    if (unread) { unread = 0; preview = ""; report(); }
+  }
+
   /* Messages, once each (by number); a pending bubble is replaced by its stored message. */
   function addMessage(m) {
     if (shown[m.seq]) return;
@@ -63,9 +126,10 @@
     var row = el("div", "ll-msg ll-" + m.author);
     var bubble = el("div", "message-bubble message-body");
     if (m.html) bubble.innerHTML = m.body; /* sanitized by the server (allow-list) */
-    else bubble.textContent = m.body;
+    else linked(bubble, m.body);
     if (m.author === "agent" && m.name) row.appendChild(el("span", "ll-who", m.name));
     row.appendChild(bubble);
+    if (m.author !== "system") row.appendChild(stamp(m.created_at));
     row.dataset.seq = m.seq;
     shown[m.seq] = row;
     if (pending) pending.replaceWith(row);
@@ -74,10 +138,15 @@
       for (var s in shown) if (+s > m.seq && shown[s] !== row && (!next || +s < +next.dataset.seq)) next = shown[s];
       log.insertBefore(row, next && next.parentNode === log ? next : firstPending());
     }
+    if (visible) seenAll();
+    else if (m.seq > (saved.seen || 0) && (m.author === "agent" || m.author === "bot")) {
+      unread++;
+      preview = plain(m).slice(0, 140);
+      report();
+    }
     scroll();
   }
   function firstPending() { return log.querySelector(".ll-pending"); }
-  function scroll() { log.scrollTop = log.scrollHeight; }
 
   function drawPending(item) {
     var row = el("div", "ll-msg ll-visitor ll-pending");
@@ -86,6 +155,14 @@
     row.appendChild(el("span", "ll-state", "Sending…"));
     log.appendChild(row);
     scroll();
+  }
+
+  function again() {
+    var b = el("button", "ll-again", "Start a new conversation");
+    b.type = "button";
+    b.onclick = function () { b.remove(); startNew(); };
+    promptBox.textContent = "";
+    promptBox.appendChild(b);
   }
 
   function render(v) {
@@ -97,19 +174,18 @@
     v.messages.forEach(addMessage);
     drawPrompt(v.prompt);
     var closed = v.state === "closed";
-    form.hidden = ["waiting", "assigned", "unassigned"].indexOf(v.state) < 0;
+    /* Always something to do: the card to answer, a message to write, or a new start. */
+    form.hidden = !!v.prompt || ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) < 0;
     if (closed) {
       idle("This conversation has been closed.");
-      var again = el("button", "ll-again", "Start a new conversation");
-      again.type = "button";
-      again.onclick = function () { again.remove(); startNew(); };
-      promptBox.textContent = "";
-      promptBox.appendChild(again);
+      again();
       if (stream) { stream.close(); stream = null; }
     } else {
       idle("");
+      if (!v.prompt && v.state === "bot") again();
       listen(v.last_event_id);
     }
+    scroll();
   }
 
   function drawPrompt(p) {
@@ -119,16 +195,17 @@
     var error = el("p", "ll-error");
     error.setAttribute("role", "alert");
     function submit(payload) {
+      if (data.preview) return;
       payload.token = saved.token;
       payload.conversation_id = view.conversation_id;
       payload.card_id = p.card_id;
       error.textContent = "";
-      Array.prototype.forEach.call(f.querySelectorAll("button,input"), function (b) { b.disabled = true; });
+      Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = true; });
       api("answer", payload).then(render, function (err) {
-        Array.prototype.forEach.call(f.querySelectorAll("button,input"), function (b) { b.disabled = false; });
+        Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = false; });
         var field = err && err.Validation && err.Validation.field;
         var input = field && f.querySelector('[name="' + field + '"]');
-        if (input) input.setAttribute("aria-invalid", "true");
+        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
         error.textContent = problem(err);
       });
     }
@@ -156,11 +233,13 @@
         var id = "ll-field-" + pair[0];
         var label = el("label", "ll-label", pair[1]);
         label.htmlFor = id;
-        var input = el("input");
+        var input = el(pair[0] === "message" ? "textarea" : "input");
         input.id = id; input.name = pair[0]; input.required = true;
-        input.type = pair[0] === "email" ? "email" : pair[0] === "phone" ? "tel" : "text";
-        input.autocomplete = { name: "name", email: "email", phone: "tel", organization: "organization" }[pair[0]];
-        if (pair[0] === "phone") input.pattern = "[0-9 +().\\-]{6,30}";
+        if (pair[0] === "message") { input.rows = 3; input.maxLength = 2000; }
+        else input.type = pair[0] === "email" ? "email" : pair[0] === "phone" ? "tel" : "text";
+        input.autocomplete = { name: "name", email: "email", phone: "tel", organization: "organization" }[pair[0]] || "off";
+        if (pair[0] === "phone") input.pattern = "[0-9 +\\(\\)\\.\\-]{6,30}";
+        input.oninput = function () { input.removeAttribute("aria-invalid"); };
         f.appendChild(label); f.appendChild(input);
       });
       var go = el("button", "ll-submit", "Send details");
@@ -176,6 +255,7 @@
     }
     f.appendChild(error);
     promptBox.appendChild(f);
+    scroll();
   }
 
   /* The event stream; EventSource sends Last-Event-ID itself when it reconnects. */
@@ -192,10 +272,8 @@
   }
   function refresh() {
     api("resume", { token: saved.token, conversation_id: saved.conversation }).then(function (v) {
-      var wasOpen = !!stream;
       if (v.state === "closed" && stream) { stream.close(); stream = null; }
       render(v);
-      if (!wasOpen && v.state !== "closed") listen(v.last_event_id);
     }, function () {});
   }
 
@@ -238,25 +316,79 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
   window.addEventListener("online", flush);
+  window.addEventListener("resize", scroll);
 
-  q(".ll-close").onclick = function () {
-    if (data.parent) parent.postMessage({ leadline: "close" }, data.parent);
-  };
+  /* Closing: the close control and Escape ask the loader to hide the chat. */
+  q(".ll-close").onclick = function () { toParent({ leadline: "close" }); };
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") toParent({ leadline: "close" });
+  });
+
+  /* The first control the visitor needs: the composer, the card's first field, or close. */
+  function focusFirst() {
+    var target = !form.hidden ? text : promptBox.querySelector("input,textarea,button") || q(".ll-close");
+    try { target.focus({ preventScroll: true }); } catch (e) {}
+  }
+
+  /* The loader says when the chat is shown and hidden (exact origin and window checks). */
+  window.addEventListener("message", function (e) {
+    if (!data.parent || e.origin !== data.parent || e.source !== window.parent || !e.data) return;
+    if (e.data.leadline === "show") {
+      visible = true;
+      if (!view) begin();
+      seenAll();
+      scroll();
+      focusFirst();
+    } else if (e.data.leadline === "hide") visible = false;
+  });
 
   function startNew() {
-    log.textContent = ""; shown = {}; outbox = [];
-    api("start", { key: data.key, token: saved.token, page_url: data.page }).then(render, function (err) {
+    log.textContent = ""; shown = {}; outbox = []; saved.seen = 0;
+    api("start", { key: data.key, token: saved.token, page_url: data.page }).then(function (v) {
+      render(v);
+      if (visible) focusFirst();
+    }, function (err) {
       idle(problem(err));
     });
   }
-  if (saved.token && saved.conversation) {
-    api("resume", { token: saved.token, conversation_id: saved.conversation, page_url: data.page })
-      .then(function (v) {
-        render(v);
-        outbox.forEach(drawPending);
-        flush();
-      }, function (err) {
-        if (err && err.status === 404) startNew(); else idle(problem(err));
-      });
-  } else startNew();
+  function begin() {
+    if (starting) return;
+    starting = true;
+    if (saved.token && saved.conversation) {
+      api("resume", { token: saved.token, conversation_id: saved.conversation, page_url: data.page })
+        .then(function (v) {
+          render(v);
+          outbox.forEach(drawPending);
+          flush();
+          if (visible) focusFirst();
+        }, function (err) {
+          starting = false;
+          if (err && err.status === 404) {
+            saved = { token: saved.token }; write();
+            if (visible) begin();
+          } else idle(problem(err));
+        });
+    } else startNew();
+  }
+  /* The editor's preview: draws what the editor posts (the unsaved playbook), sends nothing. */
+  if (data.preview) {
+    var avatar = q(".ll-avatar");
+    window.addEventListener("message", function (e) {
+      if (e.origin !== data.parent || e.source !== window.parent || !e.data || e.data.leadline !== "preview") return;
+      var p = JSON.parse(e.data.view);
+      title.textContent = p.bot;
+      if (/^#[0-9a-f]{6}$/i.test(p.accent)) body.style.setProperty("--accent", p.accent);
+      avatar.hidden = !p.avatar;
+      if (p.avatar) avatar.src = "/uploads/" + encodeURIComponent(p.avatar);
+      log.textContent = ""; shown = {};
+      p.messages.forEach(function (html, i) { addMessage({ seq: i + 1, author: "bot", html: true, body: html }); });
+      drawPrompt(p.prompt);
+      form.hidden = !!p.prompt || ["waiting", "missed"].indexOf(p.state) < 0;
+    });
+    toParent({ leadline: "ready" });
+    return;
+  }
+  /* Hidden with nothing to follow: wait until the chat is opened. */
+  if (visible || (saved.token && saved.conversation)) begin();
+  toParent({ leadline: "ready" });
 })();

@@ -1,15 +1,17 @@
-/* Leadline widget loader: a launcher button and, on open, the chat in an iframe served by
-   Leadline. Everything lives in one namespace (window.Leadline) and fixed-position elements,
-   so the page's layout does not shift and the page's CSS cannot reach the chat. */
+/* Leadline widget loader: a launcher button and the chat in an iframe served by Leadline.
+   Only fixed-position elements and one global name (window.Leadline): the page's layout does
+   not shift and its CSS cannot reach the chat. The frame talks back by postMessage, checked
+   against Leadline's exact origin and the frame's own window. */
 (function (w, d) {
   var C = __LEADLINE__;
   if (w.Leadline && w.Leadline[C.k]) return;
-  var L = (w.Leadline = w.Leadline || {});
-  L[C.k] = 1;
-  var href = location.href;
+  (w.Leadline = w.Leadline || {})[C.k] = 1;
+  var href = location.href, here = location.origin, K = "leadline-" + C.k;
   try {
     navigator.sendBeacon(C.o + "/widget/seen?p=" + C.k + "&u=" + encodeURIComponent(href));
   } catch (e) {}
+  /* A site not on the allow-list gets nothing (the server records it for the editor). */
+  if (C.a.length && C.a.indexOf(here) < 0) return;
   function matches(u) {
     if (!C.r.length) return 1;
     for (var i = 0; i < C.r.length; i++) {
@@ -19,54 +21,101 @@
     return 0;
   }
   if (!matches(href)) return;
-  var store = w.sessionStorage, KEY = "leadline-open-" + C.k, frame, button;
-  function css(el, s) {
-    el.style.cssText = s;
-  }
-  function show(open) {
-    if (open && !frame) {
-      frame = d.createElement("iframe");
-      frame.title = "Chat";
-      frame.src = C.o + "/widget/frame/" + C.k + "?o=" + encodeURIComponent(location.origin) +
-        "&u=" + encodeURIComponent(location.href);
-      css(frame, "position:fixed;right:20px;bottom:92px;width:370px;height:560px;" +
-        "max-width:calc(100vw - 40px);max-height:calc(100vh - 112px);border:0;" +
-        "border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);background:#fff;" +
-        "z-index:2147483647;color-scheme:normal");
-      d.body.appendChild(frame);
+  var S = w.sessionStorage, P = w.localStorage, V = w.visualViewport, root = d.documentElement.style;
+  var frame, button, badge, bubble, open = 0, lock = null;
+  function get(s, k) { try { return s.getItem(K + k); } catch (e) {} }
+  function put(s, k, v) { try { v ? s.setItem(K + k, v) : s.removeItem(K + k); } catch (e) {} }
+  function css(el, s) { el.style.cssText = s + ";z-index:2147483647;box-sizing:border-box;margin:0"; }
+  function make(tag, parent) { var e = d.createElement(tag); (parent || d.body).appendChild(e); return e; }
+  function post(m) { try { frame.contentWindow.postMessage(m, C.o); } catch (e) {} }
+  /* Below 480 px the open chat fills the visual viewport (above an on-screen keyboard) and
+     the page behind does not scroll. */
+  function place() {
+    var small = w.innerWidth < 480;
+    if (frame) {
+      css(frame, "position:fixed;border:0;background:#fff;color-scheme:normal;display:" + (open ? "block" : "none") +
+        (small ? ";left:0;top:" + (V ? V.offsetTop : 0) + "px;width:100%;height:" + (V ? V.height + "px" : "100%") :
+          ";right:20px;bottom:92px;width:370px;height:560px;max-width:calc(100vw - 40px);" +
+          "max-height:calc(100vh - 112px);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25)"));
     }
-    if (frame) frame.style.display = open ? "block" : "none";
-    button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
-    try {
-      open ? store.setItem(KEY, "1") : store.removeItem(KEY);
-    } catch (e) {}
+    button.style.display = open && small ? "none" : "flex";
+    if (open && small) { if (lock == null) { lock = root.overflow; root.overflow = "hidden"; } }
+    else if (lock != null) { root.overflow = lock; lock = null; }
+  }
+  function frameOf(hidden) {
+    frame = make("iframe");
+    frame.title = "Chat";
+    frame.src = C.o + "/widget/frame/" + C.k + "?o=" + encodeURIComponent(here) +
+      "&u=" + encodeURIComponent(href) + (hidden ? "&h=1" : "");
+  }
+  function show(o, back) {
+    open = o;
+    if (o && !frame) frameOf();
+    place();
+    post({ leadline: o ? "show" : "hide" });
+    button.setAttribute("aria-expanded", o ? "true" : "false");
+    put(S, "-open", o && "1");
+    if (o) { put(P, "-chat", "1"); put(S, "-greeted", "1"); say(0); frame.focus(); }
+    else if (back) button.focus();
+  }
+  /* The unread count on the launcher and a preview beside it (n = 0 clears both). */
+  function say(n, text) {
+    badge.textContent = n || "";
+    badge.style.display = n ? "block" : "none";
+    button.setAttribute("aria-label", open ? "Close chat" : "Open chat" + (n ? " (" + n + " unread)" : ""));
+    bubble.style.display = text && !open ? "block" : "none";
+    bubble.firstChild.textContent = text || "";
   }
   w.addEventListener("message", function (e) {
-    if (e.origin === C.o && frame && e.source === frame.contentWindow &&
-        e.data && e.data.leadline === "close") show(0);
+    var m = e.data;
+    if (e.origin !== C.o || !frame || e.source !== frame.contentWindow || !m) return;
+    if (m.leadline == "close") show(0, 1);
+    if (m.leadline == "ready") post({ leadline: open ? "show" : "hide" });
+    if (m.leadline == "unread" && !open) say(m.n, m.n && m.text);
+  });
+  d.addEventListener("keydown", function (e) {
+    if (e.key == "Escape" && open) show(0, 1);
   });
   function start() {
-    button = d.createElement("button");
+    button = make("button");
     button.type = "button";
     button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true"><path fill="#fff" d="M4 4h16v12H7l-3 3z"/></svg>';
-    css(button, "position:fixed;right:20px;bottom:20px;width:60px;height:60px;" +
-      "border-radius:50%;border:0;padding:0;margin:0;cursor:pointer;display:flex;" +
-      "align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.3);" +
-      "z-index:2147483647;background:" + C.c);
-    button.onclick = function () {
-      show(!frame || frame.style.display == "none");
-    };
-    d.body.appendChild(button);
-    var wasOpen = 0;
-    try {
-      wasOpen = store.getItem(KEY);
-    } catch (e) {}
-    show(!!wasOpen);
+    css(button, "position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;" +
+      "padding:0;cursor:pointer;align-items:center;justify-content:center;" +
+      "box-shadow:0 4px 14px rgba(0,0,0,.3);background:" + C.c);
+    button.onclick = function () { show(!open); };
+    badge = make("span", button);
+    badge.setAttribute("aria-hidden", "true");
+    css(badge, "position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
+      "background:#d92d20;color:#fff;font:700 13px/22px system-ui,sans-serif;text-align:center");
+    bubble = make("div");
+    css(bubble, "position:fixed;right:20px;bottom:92px;max-width:min(280px,calc(100vw - 40px));padding:12px 34px 12px 14px;" +
+      "border-radius:12px;background:#fff;color:#1d2433;box-shadow:0 4px 20px rgba(0,0,0,.2);" +
+      "font:14px/1.4 system-ui,sans-serif;cursor:pointer;text-align:left");
+    bubble.setAttribute("role", "status");
+    var say1 = make("button", bubble);
+    say1.type = "button";
+    css(say1, "border:0;background:none;padding:0;font:inherit;color:inherit;text-align:left;cursor:pointer");
+    say1.onclick = function () { show(1); };
+    var x = make("button", bubble);
+    x.type = "button";
+    x.textContent = "\u00d7";
+    x.setAttribute("aria-label", "Close preview");
+    css(x, "position:absolute;top:4px;right:4px;border:0;background:none;font:20px/1 system-ui,sans-serif;color:#5b6475;cursor:pointer;padding:4px");
+    x.onclick = function () { say(+badge.textContent); put(S, "-greeted", "1"); };
+    if (V) V.addEventListener("resize", place), V.addEventListener("scroll", place);
+    w.addEventListener("resize", place);
+    say(0);
+    if (get(S, "-open")) show(1);
+    else {
+      /* A conversation in this browser: keep it live (hidden) so a reply shows as unread. */
+      if (get(P, "-chat")) frameOf(1);
+      place();
+      /* "Delay before it opens": the first bot message, once per visit until dismissed. */
+      if (C.g) setTimeout(function () {
+        if (!open && !get(S, "-greeted") && !get(P, "-chat")) say(0, C.g);
+      }, C.d * 1000);
+    }
   }
-  function ready() {
-    if (d.body) start();
-    else d.addEventListener("DOMContentLoaded", start);
-  }
-  C.d ? setTimeout(ready, C.d * 1000) : ready();
+  d.body ? start() : d.addEventListener("DOMContentLoaded", start);
 })(window, document);

@@ -1,0 +1,284 @@
+import { test, expect, Page, FrameLocator, APIRequestContext } from '@playwright/test';
+import {
+  signInAdmin, admin, open, watchConsole, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
+  conversationOf,
+} from './helpers';
+
+// The chat a customer expects (issue "No visitor lost, no agent confused"): the visitor is never
+// left at a dead end, a reply is never missed, the widget works on a phone and by keyboard.
+
+let site: Awaited<ReturnType<typeof hostSite>>;
+
+test.beforeAll(async () => {
+  site = await hostSite();
+});
+
+test.afterAll(async () => {
+  await site.close();
+});
+
+async function setOnline(api: APIRequestContext, online: boolean) {
+  expect((await api.post('/api/inbox/online', { form: { online: String(online) } })).ok()).toBeTruthy();
+}
+
+function launcher(visitor: Page) {
+  return visitor.getByRole('button', { name: /^(Open|Close) chat/ });
+}
+
+/** Whether the last message of the chat is fully inside the visible part of its scroller. */
+async function newestInView(chat: FrameLocator) {
+  return chat.locator('.ll-scroll').evaluate((scroller) => {
+    const rows = scroller.querySelectorAll('.ll-msg');
+    const last = rows[rows.length - 1];
+    if (!last) return false;
+    const box = scroller.getBoundingClientRect();
+    const row = last.getBoundingClientRect();
+    return row.top >= box.top - 1 && row.bottom <= box.bottom + 1 && row.height > 0;
+  });
+}
+
+test('nobody online: the template asks for details, confirms, and the missed chat is still answered', async ({ browser, page }) => {
+  const errors: string[] = [];
+  await signInAdmin(page);
+  const api = page.request;
+  site.key = await activeLiveChatPlaybook(api);
+  await setOnline(api, false);
+
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  watchConsole(visitor, errors);
+  await visitor.goto(`${site.origin}/pricing`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('Leave your details and we will get back to you.')).toBeVisible();
+  // Something to do: a form for the details and the message (the composer waits meanwhile).
+  await chat.getByLabel('Name').fill('Nadia');
+  await chat.getByLabel('Email').fill('nadia@example.com');
+  await chat.getByLabel('Phone').fill('+62 812 3456 7890');
+  await chat.getByLabel('Message').fill('Do you ship to Bali?');
+  await chat.getByRole('button', { name: 'Send details' }).click();
+  await expect(chat.getByText('Thanks, we will get back to you at nadia@example.com.')).toBeVisible();
+  // Then the visitor can still write.
+  await expect(chat.getByRole('textbox', { name: 'Message' })).toBeVisible();
+  const id = await conversationOf(visitor, site.key);
+  await expect
+    .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).conversation.crm_kind)
+    .toBe('lead');
+
+  // The agent finds it in Unassigned, marked Missed, under the visitor's name; takes it, answers.
+  await open(page, '/inbox');
+  const row = page.locator('.conversation', { hasText: 'Nadia' }).first();
+  await expect(row).toContainText('Missed');
+  await row.click();
+  await expect(page.getByRole('heading', { name: 'Nadia', level: 2 })).toBeVisible();
+  await expect(page.locator('.chat-meta')).toContainText('Missed');
+  await expect(page.getByRole('button', { name: 'Close conversation' })).toBeEnabled();
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(page.getByText(`Assigned to ${admin.name}`)).toBeVisible();
+  await page.getByLabel('Message').fill('Yes, we ship to Bali!');
+  await page.getByLabel('Message').press('Enter');
+  await expect(chat.getByText('Yes, we ship to Bali!')).toBeVisible();
+  await expect(chat.getByRole('heading', { name: admin.name })).toBeVisible();
+  // The lead was made once.
+  const d = await (await api.post('/api/inbox/conversation', { form: { id } })).json();
+  expect(d.conversation.state).toBe('assigned');
+  expect(d.conversation.missed_at).toBeTruthy();
+  expect(errors).toEqual([]);
+  await vContext.close();
+});
+
+test('a reply while the chat is closed shows a count and a preview, also after a reload', async ({ browser, page }) => {
+  const errors: string[] = [];
+  await signInAdmin(page);
+  const api = page.request;
+  site.key = await activeLiveChatPlaybook(api);
+  await setOnline(api, true);
+
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  watchConsole(visitor, errors);
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+  // Focus moves into the chat when it opens, and back to the launcher when it closes.
+  await expect(chat.getByRole('textbox', { name: 'Message' })).toBeFocused();
+  const id = await conversationOf(visitor, site.key);
+  expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
+  await expect(chat.getByText(`${admin.name} joined the conversation`)).toBeVisible();
+  await chat.getByRole('button', { name: 'Close chat' }).click();
+  await expect(visitor.locator('iframe[title="Chat"]')).toBeHidden();
+  await expect(launcher(visitor)).toBeFocused();
+
+  // A reply while closed: a count on the launcher and a preview beside it.
+  expect((await api.post('/api/inbox/send', { form: { id, body: 'Your quote is ready' } })).ok()).toBeTruthy();
+  await expect(visitor.getByRole('button', { name: 'Open chat (1 unread)' })).toBeVisible();
+  await expect(visitor.getByRole('button', { name: 'Your quote is ready' })).toBeVisible();
+  expect((await api.post('/api/inbox/send', { form: { id, body: 'Shall I send it?' } })).ok()).toBeTruthy();
+  await expect(visitor.getByRole('button', { name: 'Open chat (2 unread)' })).toBeVisible();
+  await expect(visitor.getByRole('button', { name: 'Shall I send it?' })).toBeVisible();
+
+  // Coming back to the site in the same browser: the count is still there.
+  await visitor.reload();
+  await expect(visitor.getByRole('button', { name: 'Open chat (2 unread)' })).toBeVisible();
+  // Opening clears it; the newest message is in view, above the composer.
+  await visitor.getByRole('button', { name: 'Shall I send it?' }).click();
+  const again = visitor.frameLocator('iframe[title="Chat"]');
+  await expect(again.getByText('Shall I send it?')).toBeVisible();
+  await expect(visitor.getByRole('button', { name: 'Close chat' })).toBeVisible();
+  await expect(visitor.getByRole('button', { name: /unread/ })).toHaveCount(0);
+  await expect(visitor.getByRole('button', { name: 'Shall I send it?' })).toBeHidden();
+  await expect.poll(() => newestInView(again)).toBe(true);
+  // Escape closes it (from inside the chat).
+  await again.getByRole('textbox', { name: 'Message' }).press('Escape');
+  await expect(visitor.locator('iframe[title="Chat"]')).toBeHidden();
+  await expect(launcher(visitor)).toBeFocused();
+  // Nothing unread now, after a reload too.
+  await visitor.reload();
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
+  await visitor.waitForTimeout(1_000);
+  await expect(visitor.getByRole('button', { name: /unread/ })).toHaveCount(0);
+  expect(errors).toEqual([]);
+  await vContext.close();
+});
+
+test('after the delay the first bot message shows beside the launcher, until closed for the visit', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request, { delay_seconds: 2 });
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  const errors: string[] = [];
+  watchConsole(visitor, errors);
+  await visitor.goto(`${site.origin}/`);
+  const started = Date.now();
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
+  const greeting = visitor.getByRole('button', { name: 'Hi there! 👋 How can we help you today?' });
+  await expect(greeting).toBeVisible();
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+  await visitor.getByRole('button', { name: 'Close preview' }).click();
+  await expect(greeting).toBeHidden();
+  // The next page of the same visit: it does not come back.
+  await visitor.getByRole('link', { name: 'Next page' }).click();
+  await expect(visitor.getByRole('heading', { name: 'Pricing' })).toBeVisible();
+  await visitor.waitForTimeout(3_000);
+  await expect(greeting).toBeHidden();
+  await vContext.close();
+
+  // A new visit: the greeting again; clicking it opens the chat.
+  const other = await browser.newContext();
+  const next = await other.newPage();
+  watchConsole(next, errors);
+  await next.goto(`${site.origin}/`);
+  await next.getByRole('button', { name: 'Hi there! 👋 How can we help you today?' }).click();
+  const chat = next.frameLocator('iframe[title="Chat"]');
+  await expect(chat.getByText('How can we help you today?')).toBeVisible();
+  expect(errors).toEqual([]);
+  await other.close();
+});
+
+test('a site not on the allow-list gets no launcher, and the editor says it tried', async ({ browser, page }) => {
+  await signInAdmin(page);
+  const api = page.request;
+  const playbook = await liveChatPlaybook(api, { allowed_sites: ['https://shop.example.com'] });
+  site.key = playbook.key;
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  const errors: string[] = [];
+  watchConsole(visitor, errors);
+  await visitor.goto(`${site.origin}/`);
+  await visitor.waitForTimeout(2_000);
+  await expect(visitor.getByRole('button', { name: /chat/i })).toHaveCount(0);
+  await expect(visitor.locator('iframe')).toHaveCount(0);
+  expect(errors).toEqual([]);
+  await vContext.close();
+
+  await open(page, `/chatbot/${playbook.id}`);
+  await expect(page.getByText(`Loaded from a site that is not allowed: ${site.origin}`)).toBeVisible();
+});
+
+test('on a phone the open chat fills the screen, the page stays put, and it closes clearly', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  await setOnline(page.request, false);
+  const vContext = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const visitor = await vContext.newPage();
+  const errors: string[] = [];
+  watchConsole(visitor, errors);
+  await visitor.goto(`${site.origin}/`);
+  await visitor.evaluate(() => { document.body.style.height = '3000px'; });
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('Leave your details')).toBeVisible();
+  const frame = visitor.locator('iframe[title="Chat"]');
+  expect(await frame.boundingBox()).toEqual({ x: 0, y: 0, width: 390, height: 844 });
+  // The page behind does not scroll.
+  expect(await visitor.evaluate(() => getComputedStyle(document.documentElement).overflow)).toBe('hidden');
+  // The capture form (the phone field's pattern is valid: no console error) keeps its question in view.
+  await expect(chat.getByLabel('Phone')).toBeVisible();
+  await expect(chat.getByText('Leave your details')).toBeInViewport();
+  // An on-screen keyboard shrinks the visual viewport: the chat follows it.
+  await visitor.setViewportSize({ width: 390, height: 500 });
+  await expect.poll(async () => (await frame.boundingBox())?.height).toBe(500);
+  await visitor.setViewportSize({ width: 390, height: 844 });
+  // A clear close control.
+  await chat.getByRole('button', { name: 'Close chat' }).click();
+  await expect(frame).toBeHidden();
+  expect(await visitor.evaluate(() => getComputedStyle(document.documentElement).overflow)).not.toBe('hidden');
+  await expect(launcher(visitor)).toBeVisible();
+  expect(errors).toEqual([]);
+  await vContext.close();
+});
+
+test('messages show their time and their links open in a new tab', async ({ browser, page }) => {
+  await signInAdmin(page);
+  const api = page.request;
+  site.key = await activeLiveChatPlaybook(api);
+  await setOnline(api, true);
+  const vContext = await browser.newContext({ timezoneId: 'Asia/Jakarta' });
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('One of our team will join')).toBeVisible();
+  const id = await conversationOf(visitor, site.key);
+  expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
+  expect((await api.post('/api/inbox/send', { form: { id, body: 'Our offer: https://acme.example/offer?x=1. Enjoy' } })).ok()).toBeTruthy();
+  const link = chat.getByRole('link', { name: 'https://acme.example/offer?x=1' });
+  await expect(link).toHaveAttribute('href', 'https://acme.example/offer?x=1');
+  await expect(link).toHaveAttribute('target', '_blank');
+  await expect(link).toHaveAttribute('rel', 'noopener nofollow ugc');
+  // The time in the visitor's own zone (Jakarta is UTC+7).
+  const row = chat.locator('.ll-msg', { hasText: 'Our offer' });
+  const stamp = row.locator('time');
+  const iso = await stamp.getAttribute('datetime');
+  const jakarta = new Date(Date.parse(iso!) + 7 * 3600_000);
+  const hh = String(jakarta.getUTCHours()).padStart(2, '0');
+  const mm = String(jakarta.getUTCMinutes()).padStart(2, '0');
+  await expect(stamp).toHaveText(new RegExp(`${hh}.${mm}`));
+  // A visitor's link, in the agent's transcript: clickable, plain text otherwise.
+  await chat.getByRole('textbox', { name: 'Message' }).fill('Mine is www.nadia.example <b>not bold</b>');
+  await chat.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await open(page, `/inbox?folder=mine&c=${id}`);
+  const transcript = page.getByRole('list', { name: 'Transcript' });
+  await expect(transcript.getByRole('link', { name: 'www.nadia.example' })).toHaveAttribute('href', 'https://www.nadia.example');
+  await expect(transcript.getByText('<b>not bold</b>')).toBeVisible();
+  await vContext.close();
+});
+
+test('the home page lists the first steps and ticks each one done', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  await setOnline(page.request, true);
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
+  await vContext.close();
+  await open(page, '/');
+  const steps = page.getByRole('region', { name: 'Get started' });
+  await expect(steps).toContainText('3 of 3 steps done');
+  for (const name of ['Create a playbook', 'Paste the snippet into your website', 'Go online in Live Chat']) {
+    await expect(steps.getByRole('listitem').filter({ hasText: name })).toContainText('(done)');
+  }
+  await setOnline(page.request, false);
+  await page.reload();
+  await expect(steps.getByRole('listitem').filter({ hasText: 'Go online in Live Chat' })).toContainText('(to do)');
+  await steps.getByRole('link', { name: 'Go online in Live Chat' }).click();
+  await expect(page).toHaveURL(/\/inbox$/);
+});
