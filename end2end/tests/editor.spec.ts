@@ -72,6 +72,8 @@ test('a refused site, then removing a rule and saving, works and keeps working',
   await page.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByText('No rule: every page.')).toHaveCount(0);
   await page.getByLabel('Rule 1 URL text').fill('/pricing');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(saveState(page)).toHaveText('Saved');
   const sites = page.getByLabel(/Sites allowed to embed it/);
   await sites.fill('not a url');
   await sites.blur();

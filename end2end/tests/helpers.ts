@@ -51,7 +51,8 @@ import type { APIRequestContext, FrameLocator } from '@playwright/test';
 export async function hostSite() {
   const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
   const site = { origin: '', key: '', close: async () => {} };
-  const page = (title: string, other: string) => `<!doctype html><html><head><title>${title}</title></head><body>
+  const page = (title: string, other: string) => `<!doctype html><html><head><title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
 <h1>${title}</h1><p><a href="${other}">Next page</a></p>
 <script src="${leadline}/widget/loader.js?p=${site.key}"></script></body></html>`;
   const server = http.createServer((req, res) => {

@@ -14,6 +14,7 @@
   /* Hidden: the loader made this frame to keep a conversation live while the chat is closed. */
   var visible = !/[?&]h=1/.test(location.search), unread = 0, preview = "";
   var LINK = /\b(?:https?:\/\/|www\.)[^\s<>"]+/gi;
+  form.remove();
 
   if (/^#[0-9a-f]{6}$/i.test(data.accent || "")) body.style.setProperty("--accent", data.accent);
 
@@ -148,6 +149,11 @@
   }
   function firstPending() { return log.querySelector(".ll-pending"); }
 
+  /* The composer is in the page only while it is the thing to do (one "Message" field). */
+  function compose(on) {
+    if (on) { form.hidden = false; body.appendChild(form); } else form.remove();
+  }
+
   function drawPending(item) {
     var row = el("div", "ll-msg ll-visitor ll-pending");
     row.dataset.client = item.client_id;
@@ -175,7 +181,7 @@
     drawPrompt(v.prompt);
     var closed = v.state === "closed";
     /* Always something to do: the card to answer, a message to write, or a new start. */
-    form.hidden = !!v.prompt || ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) < 0;
+    compose(!v.prompt && ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) >= 0);
     if (closed) {
       idle("This conversation has been closed.");
       again();
@@ -326,7 +332,7 @@
 
   /* The first control the visitor needs: the composer, the card's first field, or close. */
   function focusFirst() {
-    var target = !form.hidden ? text : promptBox.querySelector("input,textarea,button") || q(".ll-close");
+    var target = form.isConnected ? text : promptBox.querySelector("input,textarea,button") || q(".ll-close");
     try { target.focus({ preventScroll: true }); } catch (e) {}
   }
 
@@ -383,7 +389,7 @@
       log.textContent = ""; shown = {};
       p.messages.forEach(function (html, i) { addMessage({ seq: i + 1, author: "bot", html: true, body: html }); });
       drawPrompt(p.prompt);
-      form.hidden = !!p.prompt || ["waiting", "missed"].indexOf(p.state) < 0;
+      compose(!p.prompt && ["waiting", "missed"].indexOf(p.state) >= 0);
     });
     toParent({ leadline: "ready" });
     return;

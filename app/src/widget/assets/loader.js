@@ -28,13 +28,15 @@
   function css(el, s) { el.style.cssText = s + ";z-index:2147483647;box-sizing:border-box;margin:0"; }
   function make(tag, parent) { var e = d.createElement(tag); (parent || d.body).appendChild(e); return e; }
   function post(m) { try { frame.contentWindow.postMessage(m, C.o); } catch (e) {} }
-  /* Below 480 px the open chat fills the visual viewport (above an on-screen keyboard) and
-     the page behind does not scroll. */
+  /* On a phone (under 480 px) the open chat fills the visual viewport, so an on-screen
+     keyboard does not cover it (undoing a zoomed-out page's scale), and the page behind does
+     not scroll. */
   function place() {
-    var small = w.innerWidth < 480;
+    var s = V ? V.scale : 1, vw = V ? V.width : w.innerWidth, vh = V ? V.height : w.innerHeight, small = vw * s < 480;
     if (frame) {
       css(frame, "position:fixed;border:0;background:#fff;color-scheme:normal;display:" + (open ? "block" : "none") +
-        (small ? ";left:0;top:" + (V ? V.offsetTop : 0) + "px;width:100%;height:" + (V ? V.height + "px" : "100%") :
+        (small ? ";left:" + (V ? V.offsetLeft : 0) + "px;top:" + (V ? V.offsetTop : 0) + "px;width:" + vw * s +
+          "px;height:" + vh * s + "px;transform:scale(" + 1 / s + ");transform-origin:0 0" :
           ";right:20px;bottom:92px;width:370px;height:560px;max-width:calc(100vw - 40px);" +
           "max-height:calc(100vh - 112px);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25)"));
     }
