@@ -1,7 +1,7 @@
-import { test, expect, Page, FrameLocator, APIRequestContext } from '@playwright/test';
+import { test, expect, Page, FrameLocator } from '@playwright/test';
 import {
   signInAdmin, admin, open, watchConsole, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
-  conversationOf,
+  conversationOf, setOnline,
 } from './helpers';
 
 // The chat a customer expects (issue "No visitor lost, no agent confused"): the visitor is never
@@ -16,10 +16,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await site.close();
 });
-
-async function setOnline(api: APIRequestContext, online: boolean) {
-  expect((await api.post('/api/inbox/online', { form: { online: String(online) } })).ok()).toBeTruthy();
-}
 
 function launcher(visitor: Page) {
   return visitor.getByRole('button', { name: /^(Open|Close) chat/ });
@@ -136,6 +132,15 @@ test('a reply while the chat is closed shows a count and a preview, also after a
   await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
   await visitor.waitForTimeout(1_000);
   await expect(visitor.getByRole('button', { name: /unread/ })).toHaveCount(0);
+  // Once the conversation is closed, later pages load no chat until it is opened again.
+  await expect(visitor.locator('iframe[title="Chat"]')).toHaveCount(1);
+  expect((await api.post('/api/inbox/close', { form: { id } })).ok()).toBeTruthy();
+  await expect
+    .poll(() => visitor.evaluate((k) => localStorage.getItem(`leadline-${k}-chat`), site.key))
+    .toBeNull();
+  await visitor.reload();
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
+  await expect(visitor.locator('iframe[title="Chat"]')).toHaveCount(0);
   expect(errors).toEqual([]);
   await vContext.close();
 });

@@ -103,3 +103,8 @@ export async function conversationOf(visitor: Page, key: string): Promise<string
   const saved = await frame!.evaluate((k) => localStorage.getItem(`leadline:${k}`), key);
   return JSON.parse(saved!).conversation;
 }
+
+/** Turns the signed-in user's "Online" toggle on or off through the API. */
+export async function setOnline(api: APIRequestContext, online: boolean) {
+  expect((await api.post('/api/inbox/online', { form: { online: String(online) } })).ok()).toBeTruthy();
+}

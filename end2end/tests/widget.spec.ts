@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import {
-  signInAdmin, admin, watchConsole, hostSite, activeLiveChatPlaybook, openChat, conversationOf,
+  signInAdmin, admin, watchConsole, hostSite, activeLiveChatPlaybook, openChat, conversationOf, setOnline,
 } from './helpers';
 
 // A customer's website on another origin (another port) with the snippet pasted in, a visitor
@@ -21,7 +21,7 @@ test('a visitor on another site talks to the bot, then to an agent, across pages
   await signInAdmin(page);
   const api = page.request;
   site.key = await activeLiveChatPlaybook(api);
-  expect((await api.post('/api/inbox/online', { form: { online: 'true' } })).ok()).toBeTruthy();
+  await setOnline(api, true);
 
   const visitorContext = await browser.newContext();
   const visitor = await visitorContext.newPage();
@@ -97,7 +97,7 @@ test('with nobody online the visitor gets the offline message and a lead is crea
   await signInAdmin(page);
   const api = page.request;
   site.key = await activeLiveChatPlaybook(api);
-  expect((await api.post('/api/inbox/online', { form: { online: 'false' } })).ok()).toBeTruthy();
+  await setOnline(api, false);
 
   const visitorContext = await browser.newContext();
   const visitor = await visitorContext.newPage();

@@ -182,6 +182,8 @@
     var closed = v.state === "closed";
     /* Always something to do: the card to answer, a message to write, or a new start. */
     compose(!v.prompt && ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) >= 0);
+    /* The loader keeps a hidden frame on later pages only while there is something to follow. */
+    toParent({ leadline: closed ? "done" : "live" });
     if (closed) {
       idle("This conversation has been closed.");
       again();

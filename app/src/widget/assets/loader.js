@@ -74,6 +74,7 @@
     if (m.leadline == "close") show(0, 1);
     if (m.leadline == "ready") post({ leadline: open ? "show" : "hide" });
     if (m.leadline == "unread" && !open) say(m.n, m.n && m.text);
+    if (m.leadline == "live" || m.leadline == "done") put(P, "-chat", m.leadline == "live" && "1");
   });
   d.addEventListener("keydown", function (e) {
     if (e.key == "Escape" && open) show(0, 1);
