@@ -102,7 +102,7 @@ test('a reply while the chat is closed shows a count and a preview, also after a
   await expect(chat.getByText(`${admin.name} joined the conversation`)).toBeVisible();
   await chat.getByRole('button', { name: 'Close chat' }).click();
   await expect(visitor.locator('iframe[title="Chat"]')).toBeHidden();
-  await expect(launcher(visitor)).toBeFocused();
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeFocused();
 
   // A reply while closed: a count on the launcher and a preview beside it.
   expect((await api.post('/api/inbox/send', { form: { id, body: 'Your quote is ready' } })).ok()).toBeTruthy();
@@ -215,8 +215,10 @@ test('on a phone the open chat fills the screen, the page stays put, and it clos
   expect(await frame.boundingBox()).toEqual({ x: 0, y: 0, width: 390, height: 844 });
   // The page behind does not scroll.
   expect(await visitor.evaluate(() => getComputedStyle(document.documentElement).overflow)).toBe('hidden');
-  // The capture form (the phone field's pattern is valid: no console error) keeps its question in view.
-  await expect(chat.getByLabel('Phone')).toBeVisible();
+  // The capture form (the phone field's pattern is valid: no console error) keeps its question in view;
+  // it says what may stay empty.
+  await expect(chat.getByLabel('Phone (optional)')).toBeVisible();
+  await expect(chat.getByLabel('Email')).toHaveAttribute('required', '');
   await expect(chat.getByText('Leave your details')).toBeInViewport();
   // An on-screen keyboard shrinks the visual viewport: the chat follows it.
   await visitor.setViewportSize({ width: 390, height: 500 });
@@ -287,4 +289,39 @@ test('the home page lists the first steps and ticks each one done', async ({ bro
   await expect(steps.getByRole('listitem').filter({ hasText: 'Go online in Live Chat' })).toContainText('(to do)');
   await steps.getByRole('link', { name: 'Go online in Live Chat' }).click();
   await expect(page).toHaveURL(/\/inbox$/);
+});
+
+test('an agent on a phone reads a conversation full screen and goes back to the list', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  await setOnline(page.request, true);
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await chat.getByRole('textbox', { name: 'Message' }).fill('Hello from a phone test');
+  await chat.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(chat.getByText('Hello from a phone test')).toBeVisible();
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const agent = await phone.newPage();
+  await agent.context().addCookies(await page.context().cookies());
+  await open(agent, '/inbox');
+  const row = agent.locator('.conversation', { hasText: 'Hello from a phone test' });
+  await row.click();
+  // The conversation fills the screen: its title, its actions and the newest message in view.
+  await expect(agent.getByRole('button', { name: 'Assign to me' })).toBeInViewport();
+  await expect(agent.getByRole('list', { name: 'Transcript' }).getByText('Hello from a phone test')).toBeInViewport();
+  await expect(agent.getByRole('navigation', { name: 'Folders' })).toBeHidden();
+  expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await agent.getByRole('link', { name: '← All conversations' }).click();
+  await expect(agent.getByRole('navigation', { name: 'Folders' })).toBeVisible();
+  await expect(row).toBeVisible();
+  // The editor fits the screen too.
+  await open(agent, '/chatbot');
+  await agent.locator('table.playbooks a').first().click();
+  await expect(agent.getByLabel('Chatbot name')).toBeVisible();
+  expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await phone.close();
+  await vContext.close();
 });

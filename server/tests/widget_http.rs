@@ -493,6 +493,12 @@ async fn the_wait_time_passing_runs_the_offline_flow_once_and_the_chat_stays_ans
             .collect();
         assert_eq!(keys, ["name", "email", "phone", "message"]);
         assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 0);
+        // A name and an email are needed; the phone and the message may stay empty.
+        assert_eq!(after["prompt"]["optional"], json!(["phone", "message"]));
+        let (s, e) = visitor(&app, "answer", json!({ "token": v["token"], "conversation_id": v["conversation_id"],
+            "card_id": after["prompt"]["card_id"], "fields": { "name": "Omar", "email": "", "phone": "+62 812 3456 7890" } })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["Validation"]["field"], "email", "{e}");
         let details = json!({ "token": v["token"], "conversation_id": v["conversation_id"],
             "card_id": after["prompt"]["card_id"], "fields": { "name": "Omar", "email": "omar@example.com",
             "phone": "+62 812 3456 7890", "message": "Do you ship to Bali?" } });
@@ -841,4 +847,53 @@ async fn the_editor_preview_is_the_frame_framed_only_by_leadline() {
         html.contains(r#"class="ll-compose""#),
         "the frame's own markup"
     );
+}
+
+#[tokio::test]
+async fn a_visitor_may_leave_the_phone_and_the_message_empty() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let key = support::active_playbook(&mut admin, None, &[]).await;
+    // Nobody online: the template's offline flow asks at once.
+    let v = start(&app, &key, None).await;
+    assert_eq!(v["state"], "missed");
+    let (s, done) = visitor(&app, "answer", json!({ "token": v["token"], "conversation_id": v["conversation_id"],
+        "card_id": v["prompt"]["card_id"], "fields": { "name": "Lia", "email": "lia@example.com", "phone": " ", "message": "" } })).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(
+        bodies(&done["messages"]).last().map(String::as_str),
+        Some("<p>Thanks, we will get back to you at lia@example.com.</p>")
+    );
+    let d: Value = admin
+        .answer(
+            "inbox/conversation",
+            &[("id", v["conversation_id"].as_str().unwrap())],
+        )
+        .await;
+    let keys: Vec<&str> = d["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["name", "email"],
+        "empty fields are not saved; the name first"
+    );
+    // The agent's list tells a chat the visitor wrote in from one opened and left.
+    let quiet = start(&app, &key, None).await;
+    let list: Value = admin
+        .answer("inbox/list", &[("folder", "unassigned")])
+        .await;
+    let wrote = |id: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["conversation"]["id"] == *id)
+            .unwrap()["visitor_wrote"]
+            .clone()
+    };
+    assert_eq!(wrote(&v["conversation_id"]), true);
+    assert_eq!(wrote(&quiet["conversation_id"]), false);
 }

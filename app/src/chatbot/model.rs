@@ -94,6 +94,17 @@ impl CaptureField {
     pub fn is_contact(self) -> bool {
         matches!(self, CaptureField::Email | CaptureField::Phone)
     }
+
+    /// Whether a visitor may leave it empty on a card asking for `asked`: the organization
+    /// and the message always, the phone when an email is asked too (one way to answer is
+    /// enough; nobody should be turned away for not giving a phone number).
+    pub fn optional_among(self, asked: &[CaptureField]) -> bool {
+        match self {
+            CaptureField::Organization | CaptureField::Message => true,
+            CaptureField::Phone => asked.contains(&CaptureField::Email),
+            CaptureField::Name | CaptureField::Email => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

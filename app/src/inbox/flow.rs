@@ -374,6 +374,9 @@ pub(crate) fn check_answer(card: &Card, input: &AnswerInput) -> Result<Answered,
             let mut lines = Vec::new();
             for f in fields {
                 let raw = input.fields.get(f.key()).map_or("", String::as_str);
+                if raw.trim().is_empty() && f.optional_among(fields) {
+                    continue;
+                }
                 let value = check_capture(*f, raw)?;
                 lines.push(format!("{}: {value}", f.label()));
                 saved.push((f.key().to_string(), value));

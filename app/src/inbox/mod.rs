@@ -174,6 +174,9 @@ pub struct ConversationSummary {
     /// The visitor's name or email when captured.
     pub visitor: String,
     pub last_message: Option<String>,
+    /// Whether the visitor wrote anything (a message or an answer) in it.
+    #[serde(default)]
+    pub visitor_wrote: bool,
 }
 
 /// An opened conversation: the whole transcript and what the visitor told the bot (F3.3).

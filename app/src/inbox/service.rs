@@ -711,6 +711,18 @@ pub async fn list(
     // Two queries for the whole page, not two per row: each conversation's newest message
     // (one index seek each through `message_conversation_seq`) and the assignees' names.
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    // Which of them the visitor wrote in (a chat opened and left says nothing).
+    let wrote: std::collections::HashSet<Uuid> = message::Entity::find()
+        .select_only()
+        .column(message::Column::ConversationId)
+        .distinct()
+        .filter(message::Column::ConversationId.is_in(ids.clone()))
+        .filter(message::Column::AuthorKind.eq(AuthorKind::Visitor.as_str()))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let last: std::collections::HashMap<Uuid, String> = message::Entity::find()
         .filter(message::Column::ConversationId.is_in(ids))
         .filter(Expr::cust(
@@ -747,6 +759,7 @@ pub async fn list(
             conversation: view_named(c, c.assignee_id.and_then(|a| names.get(&a).cloned())),
             visitor: visitor_name(c),
             last_message: last.get(&c.id).cloned(),
+            visitor_wrote: wrote.contains(&c.id),
         })
         .collect())
 }
@@ -807,10 +820,21 @@ pub async fn detail(
         visitor: visitor_name(&c),
         messages: messages.iter().map(Into::into).collect(),
         names,
-        details: details
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-            .collect(),
+        details: {
+            // Who first (as captured), then the other answers by name.
+            let rank = |k: &str| {
+                ["name", "email", "phone", "organization", "message"]
+                    .iter()
+                    .position(|x| *x == k)
+                    .unwrap_or(usize::MAX)
+            };
+            let mut d: Vec<(String, String)> = details
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect();
+            d.sort_by_key(|(k, _)| rank(k));
+            d
+        },
     })
 }
 

@@ -33,6 +33,9 @@ pub struct Prompt {
     pub free_text: bool,
     /// Capture fields: `[key, label]`, e.g. `["email", "Email"]`.
     pub fields: Vec<(String, String)>,
+    /// The keys of the capture fields the visitor may leave empty.
+    #[serde(default)]
+    pub optional: Vec<String>,
 }
 
 /// The visitor's whole conversation, as the frame draws it.
@@ -71,6 +74,7 @@ impl Prompt {
             answers,
             free_text,
             fields,
+            optional: Vec::new(),
         };
         match &card.body {
             CardBody::Question {
@@ -86,15 +90,22 @@ impl Prompt {
                 false,
                 vec![],
             )),
-            CardBody::Capture { fields, .. } => Some(p(
-                "capture",
-                vec![],
-                false,
-                fields
+            CardBody::Capture { fields, .. } => Some(Prompt {
+                optional: fields
                     .iter()
-                    .map(|f| (f.key().to_string(), f.label().to_string()))
+                    .filter(|f| f.optional_among(fields))
+                    .map(|f| f.key().to_string())
                     .collect(),
-            )),
+                ..p(
+                    "capture",
+                    vec![],
+                    false,
+                    fields
+                        .iter()
+                        .map(|f| (f.key().to_string(), f.label().to_string()))
+                        .collect(),
+                )
+            }),
             _ => None,
         }
     }

@@ -26,14 +26,20 @@ pub fn HomePage() -> impl IntoView {
                 }}
             </Transition>
             <Transition fallback=|| ()>
-                {move || checklist.get().and_then(Result::ok).map(|c| view! { <FirstSteps c/> })}
+                {move || {
+                    let editor = me.get().and_then(Result::ok).flatten()
+                        .is_some_and(|u| u.is_admin() || u.can_manage_chatbot);
+                    checklist.get().and_then(Result::ok).map(|c| view! { <FirstSteps c editor/> })
+                }}
             </Transition>
         </section>
     }
 }
 
+/// The steps this user can take: all three for those who may edit playbooks, going online
+/// for the others.
 #[component]
-fn FirstSteps(c: Checklist) -> impl IntoView {
+fn FirstSteps(c: Checklist, editor: bool) -> impl IntoView {
     let snippet_at = c
         .playbook
         .as_ref()
@@ -58,11 +64,18 @@ fn FirstSteps(c: Checklist) -> impl IntoView {
             "Switch \"Online\" on (bottom left) so visitors can reach you.",
         ),
     ];
+    let steps: Vec<_> = steps
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| editor || *i == 2)
+        .map(|(_, s)| s)
+        .collect();
+    let total = steps.len();
     let done = steps.iter().filter(|s| s.0).count();
     view! {
         <section class="panel checklist" aria-labelledby="checklist-heading">
             <h2 id="checklist-heading">"Get started"</h2>
-            <p class="hint">{format!("{done} of 3 steps done")}</p>
+            <p class="hint">{if total == 1 { format!("{done} of 1 step done") } else { format!("{done} of {total} steps done") }}</p>
             <ol>
                 {steps.into_iter().map(|(ok, label, href, how)| view! {
                     <li class:done=ok>

@@ -16,11 +16,33 @@ pub fn UsersPage() -> impl IntoView {
             .flatten()
             .map(|u| u.is_admin())
     };
+    // Made here, not inside the Transition below: a resource made in a closure that runs
+    // again is disposed while its request is under way (the request then lost its context).
+    let add = ServerAction::<AddUser>::new();
+    let update = ServerAction::<UpdateUser>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
+    let users = Resource::new(
+        move || {
+            (
+                is_admin() == Some(true),
+                add.version().get(),
+                update.version().get(),
+                set_active.version().get(),
+            )
+        },
+        |(admin, ..)| async move {
+            if admin {
+                list_users().await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
     view! {
         <Title text="Users · Leadline"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || match is_admin() {
-                Some(true) => view! { <UsersAdmin/> }.into_any(),
+                Some(true) => view! { <UsersAdmin add update set_active users/> }.into_any(),
                 Some(false) => view! { <NotAllowed message="Only admins can manage users."/> }.into_any(),
                 None => ().into_any(),
             }}
@@ -29,20 +51,12 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UsersAdmin() -> impl IntoView {
-    let add = ServerAction::<AddUser>::new();
-    let update = ServerAction::<UpdateUser>::new();
-    let set_active = ServerAction::<SetUserActive>::new();
-    let users = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                update.version().get(),
-                set_active.version().get(),
-            )
-        },
-        |_| list_users(),
-    );
+fn UsersAdmin(
+    add: ServerAction<AddUser>,
+    update: ServerAction<UpdateUser>,
+    set_active: ServerAction<SetUserActive>,
+    users: Resource<Result<Vec<UserRow>, crate::error::AppError>>,
+) -> impl IntoView {
     let add_value = add.value();
     let form_ref = NodeRef::<leptos::html::Form>::new();
     // Clear the form once a user was added; on an error it keeps what was typed.

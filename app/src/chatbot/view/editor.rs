@@ -5,7 +5,7 @@ use super::flow::{AddCard, CardList, Flow};
 use super::preview::WidgetPreview;
 use crate::chatbot::api::{get_playbook, DeletePlaybook, SavePlaybook};
 use crate::chatbot::model::{Card, PlaybookSettings, RuleOp, TargetRule};
-use crate::chatbot::PlaybookDetail;
+use crate::chatbot::{LiveChatStatus, PlaybookDetail};
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
@@ -257,7 +257,11 @@ fn Editor(initial: PlaybookDetail) -> impl IntoView {
                                     <span>{format!(" from {}", url.unwrap_or_else(|| "an unknown page".into()))}</span>
                                 }.into_any(),
                                 (None, _) => view! {
-                                    <span>"Never loaded from a web page yet: the Live Chat card works in offline mode only."</span>
+                                    <span>{move || if status.get() == LiveChatStatus::NoLiveChat {
+                                        "Not on a website yet: paste the snippet into a page, and this says when it was last loaded."
+                                    } else {
+                                        "Not on a website yet: until a page loads it, the Live Chat card works in offline mode only (visitors leave their details)."
+                                    }}</span>
                                 }.into_any(),
                             }}
                         </p>

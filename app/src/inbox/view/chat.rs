@@ -143,6 +143,10 @@ pub fn ChatWindow(
     view! {
         <article class="chat" aria-label="Conversation">
             <header class="chat-head">
+                // On a phone the conversation takes the whole screen: the way back to the list.
+                <a class="back-link" href=move || format!("/inbox?folder={}", query.read().get("folder").unwrap_or_else(|| "unassigned".into()))>
+                    "← All conversations"
+                </a>
                 <div class="chat-title">
                     <h2>{title}</h2>
                     <p class="chat-meta">

@@ -144,7 +144,7 @@ pub fn InboxPage() -> impl IntoView {
     };
     view! {
         <Title text="Live Chat · Leadline"/>
-        <div class="inbox">
+        <div class="inbox" class:has-open=move || open_id.get().is_some()>
             <aside class="inbox-side">
                 <h1>"Live Chat"</h1>
                 <nav aria-label="Folders">
@@ -238,7 +238,11 @@ fn ListItem(
                 <span class="who">{row.visitor}</span>
                 <span class="conv-state" class:missed=row.conversation.state == ConversationState::Missed>{state}</span>
                 <LocalTime utc=at class="conv-at"/>
-                <span class="preview">{row.last_message.unwrap_or_default()}</span>
+                {if row.visitor_wrote {
+                    view! { <span class="preview">{row.last_message.unwrap_or_default()}</span> }.into_any()
+                } else {
+                    view! { <span class="preview silent">"The visitor has not written anything."</span> }.into_any()
+                }}
             </a>
         </li>
     }

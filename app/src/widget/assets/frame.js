@@ -88,7 +88,7 @@
     var d = new Date(iso);
     if (!isNaN(d)) {
       t.dateTime = iso;
-      t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      t.textContent = d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
       t.title = d.toLocaleString();
     }
     return t;
@@ -238,15 +238,24 @@
     }
     if (p.kind === "capture") {
       p.fields.forEach(function (pair) {
-        var id = "ll-field-" + pair[0];
-        var label = el("label", "ll-label", pair[1]);
+        var id = "ll-field-" + pair[0], optional = (p.optional || []).indexOf(pair[0]) >= 0;
+        var label = el("label", "ll-label", pair[1] + (optional ? " (optional)" : ""));
         label.htmlFor = id;
         var input = el(pair[0] === "message" ? "textarea" : "input");
-        input.id = id; input.name = pair[0]; input.required = true;
-        if (pair[0] === "message") { input.rows = 3; input.maxLength = 2000; }
+        input.id = id; input.name = pair[0]; input.required = !optional;
+        if (pair[0] === "message") {
+          input.rows = 3; input.maxLength = 2000;
+          /* What the visitor already wrote, so they need not type it again. */
+          var mine = log.querySelectorAll(".ll-visitor:not(.ll-pending) .message-body");
+          if (mine.length) input.value = mine[mine.length - 1].textContent;
+        }
         else input.type = pair[0] === "email" ? "email" : pair[0] === "phone" ? "tel" : "text";
         input.autocomplete = { name: "name", email: "email", phone: "tel", organization: "organization" }[pair[0]] || "off";
-        if (pair[0] === "phone") input.pattern = "[0-9 +\\(\\)\\.\\-]{6,30}";
+        if (pair[0] === "phone") {
+          input.pattern = "[0-9 +\\(\\)\\.\\-]{6,30}";
+          input.title = "A phone number, like +62 812 3456 7890";
+          input.placeholder = "+62 812 3456 7890";
+        }
         input.oninput = function () { input.removeAttribute("aria-invalid"); };
         f.appendChild(label); f.appendChild(input);
       });

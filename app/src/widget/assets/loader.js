@@ -22,12 +22,20 @@
   }
   if (!matches(href)) return;
   var S = w.sessionStorage, P = w.localStorage, V = w.visualViewport, root = d.documentElement.style;
-  var frame, button, badge, bubble, open = 0, lock = null;
+  var frame, button, badge, bubble, open = 0, lock = null, ready = 0;
   function get(s, k) { try { return s.getItem(K + k); } catch (e) {} }
   function put(s, k, v) { try { v ? s.setItem(K + k, v) : s.removeItem(K + k); } catch (e) {} }
   function css(el, s) { el.style.cssText = s + ";z-index:2147483647;box-sizing:border-box;margin:0"; }
   function make(tag, parent) { var e = d.createElement(tag); (parent || d.body).appendChild(e); return e; }
-  function post(m) { try { frame.contentWindow.postMessage(m, C.o); } catch (e) {} }
+  /* Only once the frame said it is ready (before, its window is not Leadline's yet). */
+  function post(m) { if (ready) frame.contentWindow.postMessage(m, C.o); }
+  /* A zoomed-out page (no viewport tag on a phone): the launcher and bubble keep their size. */
+  function keep(el, right, bottom, k) {
+    el.style.right = right * k + "px";
+    el.style.bottom = bottom * k + "px";
+    el.style.transform = "scale(" + k + ")";
+    el.style.transformOrigin = "100% 100%";
+  }
   /* On a phone (under 480 px) the open chat fills the visual viewport, so an on-screen
      keyboard does not cover it (undoing a zoomed-out page's scale), and the page behind does
      not scroll. */
@@ -41,14 +49,24 @@
           "max-height:calc(100vh - 112px);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25)"));
     }
     button.style.display = open && small ? "none" : "flex";
+    keep(button, 20, 20, s < 1 ? 1 / s : 1);
+    keep(bubble, 20, 92, s < 1 ? 1 / s : 1);
     if (open && small) { if (lock == null) { lock = root.overflow; root.overflow = "hidden"; } }
     else if (lock != null) { root.overflow = lock; lock = null; }
   }
   function frameOf(hidden) {
+    ready = 0;
     frame = make("iframe");
     frame.title = "Chat";
     frame.src = C.o + "/widget/frame/" + C.k + "?o=" + encodeURIComponent(here) +
       "&u=" + encodeURIComponent(href) + (hidden ? "&h=1" : "");
+  }
+  /* A speech bubble to open, a cross to close. */
+  function icon() {
+    button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">' + (open ?
+      '<path stroke="#fff" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>' :
+      '<path fill="#fff" d="M4 4h16v12H7l-3 3z"/>') + "</svg>";
+    button.appendChild(badge);
   }
   function show(o, back) {
     open = o;
@@ -57,8 +75,9 @@
     post({ leadline: o ? "show" : "hide" });
     button.setAttribute("aria-expanded", o ? "true" : "false");
     put(S, "-open", o && "1");
+    icon();
     if (o) { put(P, "-chat", "1"); put(S, "-greeted", "1"); say(0); frame.focus(); }
-    else if (back) button.focus();
+    else { say(+badge.textContent); if (back) button.focus(); }
   }
   /* The unread count on the launcher and a preview beside it (n = 0 clears both). */
   function say(n, text) {
@@ -72,7 +91,7 @@
     var m = e.data;
     if (e.origin !== C.o || !frame || e.source !== frame.contentWindow || !m) return;
     if (m.leadline == "close") show(0, 1);
-    if (m.leadline == "ready") post({ leadline: open ? "show" : "hide" });
+    if (m.leadline == "ready") { ready = 1; post({ leadline: open ? "show" : "hide" }); }
     if (m.leadline == "unread" && !open) say(m.n, m.n && m.text);
     if (m.leadline == "live" || m.leadline == "done") put(P, "-chat", m.leadline == "live" && "1");
   });
@@ -82,13 +101,13 @@
   function start() {
     button = make("button");
     button.type = "button";
-    button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true"><path fill="#fff" d="M4 4h16v12H7l-3 3z"/></svg>';
     css(button, "position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;" +
       "padding:0;cursor:pointer;align-items:center;justify-content:center;" +
       "box-shadow:0 4px 14px rgba(0,0,0,.3);background:" + C.c);
     button.onclick = function () { show(!open); };
     badge = make("span", button);
     badge.setAttribute("aria-hidden", "true");
+    icon();
     css(badge, "position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
       "background:#d92d20;color:#fff;font:700 13px/22px system-ui,sans-serif;text-align:center");
     bubble = make("div");
