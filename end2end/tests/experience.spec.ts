@@ -1,6 +1,6 @@
 import { test, expect, Page, FrameLocator } from '@playwright/test';
 import {
-  signInAdmin, admin, open, watchConsole, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
+  signInAdmin, admin, open, logIn, watchConsole, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
   conversationOf, setOnline,
 } from './helpers';
 
@@ -323,5 +323,34 @@ test('an agent on a phone reads a conversation full screen and goes back to the 
   await expect(agent.getByLabel('Chatbot name')).toBeVisible();
   expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await phone.close();
+  await vContext.close();
+});
+
+test('an agent looking at a conversation someone else takes is sent back to the list, told why', async ({ browser, page }) => {
+  await signInAdmin(page);
+  const api = page.request;
+  const dan = { name: 'Dan Agent', email: 'dan@example.com', password: 'dan-password' };
+  const added = await api.post('/api/users/add', { form: { ...dan, role: 'regular' } });
+  expect([200, 422]).toContain(added.status());
+  site.key = await activeLiveChatPlaybook(api);
+  await setOnline(api, true);
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('One of our team will join')).toBeVisible();
+  const id = await conversationOf(visitor, site.key);
+
+  const dContext = await browser.newContext();
+  const d = await dContext.newPage();
+  await logIn(d, dan.email, dan.password);
+  await expect(d.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await open(d, `/inbox?folder=unassigned&c=${id}`);
+  await expect(d.getByRole('button', { name: 'Assign to me' })).toBeVisible();
+  expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
+  await expect(d.getByRole('status').filter({ hasText: 'Someone else has this conversation now.' })).toBeVisible();
+  await expect(d).toHaveURL(/\/inbox\?folder=unassigned$/);
+  await expect(d.getByText('does not exist')).toHaveCount(0);
+  await dContext.close();
   await vContext.close();
 });

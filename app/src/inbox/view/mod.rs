@@ -14,7 +14,7 @@ use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 mod chat;
 use chat::ChatWindow;
@@ -37,6 +37,8 @@ pub struct Live {
     pub counts: RwSignal<Option<FolderCounts>>,
     pub message: RwSignal<Option<MessageView>>,
     pub conversation: RwSignal<Option<ConversationView>>,
+    /// A conversation this user may no longer see (someone else has it now).
+    pub gone: RwSignal<Option<String>>,
 }
 
 /// The opened conversation's composer and last refusal: they outlive a reload of the window
@@ -68,6 +70,7 @@ pub fn InboxPage() -> impl IntoView {
         counts: RwSignal::new(None),
         message: RwSignal::new(None),
         conversation: RwSignal::new(None),
+        gone: RwSignal::new(None),
     };
     provide_context(live);
     let draft = Draft {
@@ -86,6 +89,24 @@ pub fn InboxPage() -> impl IntoView {
             draft.notice.set(None);
             if open.is_some() {
                 draft.flash.set(None);
+            }
+        },
+        false,
+    );
+    // The open conversation went to someone else (they took it, or it was handed on): back to
+    // the folder, saying so, instead of a "Not found" page.
+    let navigate = use_navigate();
+    Effect::watch(
+        move || live.gone.get(),
+        move |gone, _, _| {
+            if gone.is_some() && *gone == open_id.get_untracked() {
+                navigate(
+                    &format!("/inbox?folder={}", folder_key(folder.get_untracked())),
+                    Default::default(),
+                );
+                draft
+                    .flash
+                    .set(Some("Someone else has this conversation now.".into()));
             }
         },
         false,
@@ -337,11 +358,11 @@ mod stream {
                             live.list.update(|n| *n += 1);
                         }
                         _ => {
-                            // Someone else took it: the open window learns it is gone.
+                            // Someone else has it now: the open window goes back to the list.
                             let json: serde_json::Value =
                                 serde_json::from_str(&data).unwrap_or_default();
                             if open.is_some() && json["id"].as_str() == open.as_deref() {
-                                live.open.update(|n| *n += 1);
+                                live.gone.set(open);
                             }
                             live.list.update(|n| *n += 1);
                         }
