@@ -11,7 +11,7 @@ use crate::ui::shell::Me;
 use crate::ui::text::LinkedText;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ChatWindow(
@@ -67,7 +67,9 @@ pub fn ChatWindow(
         }
     });
     let assign = ServerAction::<AssignToMe>::new();
-    let reassign = ServerAction::<Reassign>::new();
+    // Made by the page: its answer outlives this window (see `InboxPage`).
+    let reassign = draft.reassign;
+    let query = use_query_map();
     let close = ServerAction::<CloseConversation>::new();
     // Every action answers with the new state, or a clear refusal (kept above the window,
     // which loads again either way).
@@ -85,36 +87,6 @@ pub fn ChatWindow(
         };
     settle(assign.version(), assign.value());
     settle(close.version(), close.value());
-    // Handed to someone else: this user may no longer see it (F3.5), so back to the folder,
-    // saying to whom.
-    let navigate = use_navigate();
-    let query = use_query_map();
-    Effect::new(move || {
-        if reassign.version().get() == 0 {
-            return;
-        }
-        match reassign.value().get_untracked() {
-            Some(Ok(now)) if now.assignee_id.is_some() && now.assignee_id != my_id() => {
-                let folder = query
-                    .read_untracked()
-                    .get("folder")
-                    .unwrap_or_else(|| "unassigned".into());
-                draft.notice.set(None);
-                navigate(&format!("/inbox?folder={folder}"), Default::default());
-                draft.flash.set(Some(format!(
-                    "Handed to {}",
-                    now.assignee_name.unwrap_or_default()
-                )));
-            }
-            refusal => {
-                draft
-                    .notice
-                    .set(refusal.and_then(Result::err).map(|e| e.to_string()));
-                live.open.update(|n| *n += 1);
-            }
-        }
-        live.list.update(|n| *n += 1);
-    });
     let state = c.state;
     let closed = state == ConversationState::Closed;
     let takeable = matches!(

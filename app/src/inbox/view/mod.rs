@@ -3,13 +3,14 @@
 //! (`/api/events`) keeps it all live; while it is open it also keeps the user's presence.
 use super::api::{
     get_conversation, get_folder_counts, list_assignees, list_conversations, online_status,
-    SetOnline,
+    Reassign, SetOnline,
 };
 use super::{
     AuthorKind, ConversationDetail, ConversationState, ConversationSummary, ConversationView,
     Folder, FolderCounts, MessageView, PAGE_SIZE,
 };
 use crate::error::AppError;
+use crate::ui::shell::Me;
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -53,6 +54,9 @@ pub struct Draft {
     pub notice: RwSignal<Option<String>>,
     /// What just happened, shown above the folder ("Handed to NAME").
     pub flash: RwSignal<Option<String>>,
+    /// "Assigned to": made by the page, so its answer is handled even when the window has
+    /// gone meanwhile (the stream may say the conversation left before the answer comes).
+    pub reassign: ServerAction<Reassign>,
 }
 
 #[component]
@@ -79,6 +83,7 @@ pub fn InboxPage() -> impl IntoView {
         sending: RwSignal::new(false),
         notice: RwSignal::new(None),
         flash: RwSignal::new(None),
+        reassign: ServerAction::new(),
     };
     provide_context(draft);
     Effect::watch(
@@ -96,11 +101,16 @@ pub fn InboxPage() -> impl IntoView {
     // The open conversation went to someone else (they took it, or it was handed on): back to
     // the folder, saying so, instead of a "Not found" page.
     let navigate = use_navigate();
+    let to_folder = navigate.clone();
     Effect::watch(
         move || live.gone.get(),
         move |gone, _, _| {
-            if gone.is_some() && *gone == open_id.get_untracked() {
-                navigate(
+            // Not while this user's own hand-over is under way: its answer says to whom.
+            if gone.is_some()
+                && *gone == open_id.get_untracked()
+                && !draft.reassign.pending().get_untracked()
+            {
+                to_folder(
                     &format!("/inbox?folder={}", folder_key(folder.get_untracked())),
                     Default::default(),
                 );
@@ -111,6 +121,39 @@ pub fn InboxPage() -> impl IntoView {
         },
         false,
     );
+    // Handed to someone else: this user may no longer see it (F3.5), so back to the folder,
+    // saying to whom; a refusal stays above the window, which loads again.
+    let Me(me) = expect_context::<Me>();
+    Effect::new(move || {
+        if draft.reassign.version().get() == 0 {
+            return;
+        }
+        let my_id = me
+            .get_untracked()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|u| u.id);
+        match draft.reassign.value().get_untracked() {
+            Some(Ok(now)) if now.assignee_id.is_some() && now.assignee_id != my_id => {
+                draft.notice.set(None);
+                navigate(
+                    &format!("/inbox?folder={}", folder_key(folder.get_untracked())),
+                    Default::default(),
+                );
+                draft.flash.set(Some(format!(
+                    "Handed to {}",
+                    now.assignee_name.unwrap_or_default()
+                )));
+            }
+            refusal => {
+                draft
+                    .notice
+                    .set(refusal.and_then(Result::err).map(|e| e.to_string()));
+                live.open.update(|n| *n += 1);
+            }
+        }
+        live.list.update(|n| *n += 1);
+    });
     let initial_counts = Resource::new(move || live.list.get(), |_| get_folder_counts());
     // How many pages of the folder are shown ("Show older conversations"); a new folder
     // starts at one.
