@@ -1,7 +1,7 @@
 import { test, expect, Page, FrameLocator } from '@playwright/test';
 import {
-  signInAdmin, admin, open, logIn, watchConsole, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
-  conversationOf, setOnline,
+  signInAdmin, admin, open, logIn, hostSite, activeLiveChatPlaybook, liveChatPlaybook, openChat,
+  conversationOf, setOnline, visitorAt,
 } from './helpers';
 
 // The chat a customer expects (issue "No visitor lost, no agent confused"): the visitor is never
@@ -40,10 +40,7 @@ test('nobody online: the template asks for details, confirms, and the missed cha
   site.key = await activeLiveChatPlaybook(api);
   await setOnline(api, false);
 
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
-  watchConsole(visitor, errors);
-  await visitor.goto(`${site.origin}/pricing`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/pricing`, errors);
   const chat = await openChat(visitor);
   await expect(chat.getByText('Leave your details and we will get back to you.')).toBeVisible();
   // Something to do: a form for the details and the message (the composer waits meanwhile).
@@ -89,10 +86,7 @@ test('a reply while the chat is closed shows a count and a preview, also after a
   site.key = await activeLiveChatPlaybook(api);
   await setOnline(api, true);
 
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
-  watchConsole(visitor, errors);
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors);
   const chat = await openChat(visitor);
   await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
   // Focus moves into the chat when it opens, and back to the launcher when it closes.
@@ -148,11 +142,8 @@ test('a reply while the chat is closed shows a count and a preview, also after a
 test('after the delay the first bot message shows beside the launcher, until closed for the visit', async ({ browser, page }) => {
   await signInAdmin(page);
   site.key = await activeLiveChatPlaybook(page.request, { delay_seconds: 2 });
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
   const errors: string[] = [];
-  watchConsole(visitor, errors);
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors);
   const started = Date.now();
   await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
   const greeting = visitor.getByRole('button', { name: 'Hi there! 👋 How can we help you today?' });
@@ -168,10 +159,7 @@ test('after the delay the first bot message shows beside the launcher, until clo
   await vContext.close();
 
   // A new visit: the greeting again; clicking it opens the chat.
-  const other = await browser.newContext();
-  const next = await other.newPage();
-  watchConsole(next, errors);
-  await next.goto(`${site.origin}/`);
+  const { context: other, visitor: next } = await visitorAt(browser, `${site.origin}/`, errors);
   await next.getByRole('button', { name: 'Hi there! 👋 How can we help you today?' }).click();
   const chat = next.frameLocator('iframe[title="Chat"]');
   await expect(chat.getByText('How can we help you today?')).toBeVisible();
@@ -184,11 +172,8 @@ test('a site not on the allow-list gets no launcher, and the editor says it trie
   const api = page.request;
   const playbook = await liveChatPlaybook(api, { allowed_sites: ['https://shop.example.com'] });
   site.key = playbook.key;
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
   const errors: string[] = [];
-  watchConsole(visitor, errors);
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors);
   await visitor.waitForTimeout(2_000);
   await expect(visitor.getByRole('button', { name: /chat/i })).toHaveCount(0);
   await expect(visitor.locator('iframe')).toHaveCount(0);
@@ -203,11 +188,8 @@ test('on a phone the open chat fills the screen, the page stays put, and it clos
   await signInAdmin(page);
   site.key = await activeLiveChatPlaybook(page.request);
   await setOnline(page.request, false);
-  const vContext = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  const visitor = await vContext.newPage();
   const errors: string[] = [];
-  watchConsole(visitor, errors);
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors, { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   await visitor.evaluate(() => { document.body.style.height = '3000px'; });
   const chat = await openChat(visitor);
   await expect(chat.getByText('Leave your details')).toBeVisible();
@@ -238,9 +220,7 @@ test('messages show their time and their links open in a new tab', async ({ brow
   const api = page.request;
   site.key = await activeLiveChatPlaybook(api);
   await setOnline(api, true);
-  const vContext = await browser.newContext({ timezoneId: 'Asia/Jakarta' });
-  const visitor = await vContext.newPage();
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, [], { timezoneId: 'Asia/Jakarta' });
   const chat = await openChat(visitor);
   await expect(chat.getByText('One of our team will join')).toBeVisible();
   const id = await conversationOf(visitor, site.key);
@@ -273,9 +253,7 @@ test('the home page lists the first steps and ticks each one done', async ({ bro
   await signInAdmin(page);
   site.key = await activeLiveChatPlaybook(page.request);
   await setOnline(page.request, true);
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`);
   await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
   await vContext.close();
   await open(page, '/');
@@ -295,9 +273,7 @@ test('an agent on a phone reads a conversation full screen and goes back to the 
   await signInAdmin(page);
   site.key = await activeLiveChatPlaybook(page.request);
   await setOnline(page.request, true);
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`);
   const chat = await openChat(visitor);
   await chat.getByRole('textbox', { name: 'Message' }).fill('Hello from a phone test');
   await chat.getByRole('textbox', { name: 'Message' }).press('Enter');
@@ -334,9 +310,7 @@ test('an agent looking at a conversation someone else takes is sent back to the 
   expect([200, 422]).toContain(added.status());
   site.key = await activeLiveChatPlaybook(api);
   await setOnline(api, true);
-  const vContext = await browser.newContext();
-  const visitor = await vContext.newPage();
-  await visitor.goto(`${site.origin}/`);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`);
   const chat = await openChat(visitor);
   await expect(chat.getByText('One of our team will join')).toBeVisible();
   const id = await conversationOf(visitor, site.key);

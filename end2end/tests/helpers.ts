@@ -45,7 +45,7 @@ export async function signInAdmin(page: Page) {
 
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import type { APIRequestContext, FrameLocator } from '@playwright/test';
+import type { APIRequestContext, Browser, BrowserContextOptions, FrameLocator } from '@playwright/test';
 
 /** A customer's website on another origin (its own port): two pages with the snippet of `key`. */
 export async function hostSite() {
@@ -107,4 +107,13 @@ export async function conversationOf(visitor: Page, key: string): Promise<string
 /** Turns the signed-in user's "Online" toggle on or off through the API. */
 export async function setOnline(api: APIRequestContext, online: boolean) {
   expect((await api.post('/api/inbox/online', { form: { online: String(online) } })).ok()).toBeTruthy();
+}
+
+/** A visitor in a browser of their own on `url`, its console watched into `errors`. */
+export async function visitorAt(browser: Browser, url: string, errors: string[] = [], options: BrowserContextOptions = {}) {
+  const context = await browser.newContext(options);
+  const visitor = await context.newPage();
+  watchConsole(visitor, errors);
+  await visitor.goto(url);
+  return { context, visitor };
 }
