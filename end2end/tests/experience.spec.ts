@@ -328,3 +328,23 @@ test('an agent looking at a conversation someone else takes is sent back to the 
   await dContext.close();
   await vContext.close();
 });
+
+test('a chat that cannot start says why and offers to try again', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`);
+  let refused = 0;
+  await vContext.route('**/api/visitor/start', (route) => {
+    refused++;
+    return route.fulfill({ status: 429, contentType: 'application/json',
+      body: JSON.stringify({ TooManyRequests: 'Too many messages at once. Wait a moment and try again.' }) });
+  });
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('Too many messages at once. Wait a moment and try again.')).toBeVisible();
+  expect(refused).toBe(1);
+  await vContext.unroute('**/api/visitor/start');
+  await chat.getByRole('button', { name: 'Try again' }).click();
+  await expect(chat.getByText('How can we help you today?')).toBeVisible();
+  await expect(chat.getByText('Too many messages at once')).toHaveCount(0);
+  await vContext.close();
+});

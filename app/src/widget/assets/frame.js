@@ -163,10 +163,10 @@
     scroll();
   }
 
-  function again() {
-    var b = el("button", "ll-again", "Start a new conversation");
+  function again(label, then) {
+    var b = el("button", "ll-again", label || "Start a new conversation");
     b.type = "button";
-    b.onclick = function () { b.remove(); startNew(); };
+    b.onclick = function () { b.remove(); idle(""); (then || startNew)(); };
     promptBox.textContent = "";
     promptBox.appendChild(b);
   }
@@ -365,7 +365,9 @@
       render(v);
       if (visible) focusFirst();
     }, function (err) {
+      /* Offline or too busy: say so, and leave a way on. */
       idle(problem(err));
+      again("Try again", startNew);
     });
   }
   function begin() {
@@ -383,7 +385,10 @@
           if (err && err.status === 404) {
             saved = { token: saved.token }; write();
             if (visible) begin();
-          } else idle(problem(err));
+          } else {
+            idle(problem(err));
+            again("Try again", begin);
+          }
         });
     } else startNew();
   }
