@@ -162,6 +162,15 @@ async fn nobody_online_means_missed_at_once_and_still_answerable() {
             service::send(&w.db, &id, Sender::Agent(&w.a), "Hi", None).await,
             "Assign the conversation",
         );
+        // Handed straight to someone from Unassigned, or taken: either way it is answered.
+        let handed = service::reassign(&w.db, &w.a, &id, Some(&w.b.user_id.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (handed.state.as_str(), handed.assignee_id),
+            ("assigned", Some(w.b.user_id))
+        );
+        service::reassign(&w.db, &w.b, &id, None).await.unwrap();
         service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
         service::send(&w.db, &id, Sender::Agent(&w.a), "Sorry we missed you", None)
             .await

@@ -89,6 +89,11 @@ test.describe.serial('accounts', () => {
     await logIn(page, agent.email, agent.password);
     await expect(page.getByRole('heading', { name: 'Welcome, Rey Agent' })).toBeVisible();
     await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+    // The first steps are the ones this user can take: going online, not building playbooks.
+    const steps = page.getByRole('region', { name: 'Get started' });
+    await expect(steps).toContainText('0 of 1 step done');
+    await expect(steps.getByRole('link', { name: 'Go online in Live Chat' })).toBeVisible();
+    await expect(steps.getByRole('link', { name: 'Create a playbook' })).toHaveCount(0);
     await open(page, '/users');
     await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Add user' })).toHaveCount(0);

@@ -348,3 +348,28 @@ test('a chat that cannot start says why and offers to try again', async ({ brows
   await expect(chat.getByText('Too many messages at once')).toHaveCount(0);
   await vContext.close();
 });
+
+test('on a phone page made before phones the launcher keeps its size and the chat fills the screen', async ({ browser, page }) => {
+  await signInAdmin(page);
+  site.key = await activeLiveChatPlaybook(page.request);
+  const errors: string[] = [];
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/old`, errors,
+    { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const onScreen = () => visitor.evaluate(() => {
+    const b = document.querySelector('button[aria-label^="Open chat"], button[aria-label="Close chat"]')!;
+    return { scale: visualViewport!.scale, width: Math.round(b.getBoundingClientRect().width * visualViewport!.scale) };
+  });
+  await expect(visitor.getByRole('button', { name: 'Open chat', exact: true })).toBeVisible();
+  const closed = await onScreen();
+  expect(closed.scale).toBeLessThan(0.9);
+  expect(closed.width).toBe(60);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('How can we help you today?')).toBeVisible();
+  const box = await visitor.locator('iframe[title="Chat"]').evaluate((f) => {
+    const r = f.getBoundingClientRect();
+    return Math.round(r.width * visualViewport!.scale);
+  });
+  expect(box).toBe(390);
+  expect(errors).toEqual([]);
+  await vContext.close();
+});

@@ -51,13 +51,15 @@ import type { APIRequestContext, Browser, BrowserContextOptions, FrameLocator } 
 export async function hostSite() {
   const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
   const site = { origin: '', key: '', close: async () => {} };
-  const page = (title: string, other: string) => `<!doctype html><html><head><title>${title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
+  const page = (title: string, other: string, viewport = true) => `<!doctype html><html><head><title>${title}</title>
+${viewport ? '<meta name="viewport" content="width=device-width, initial-scale=1">' : ''}</head><body>
 <h1>${title}</h1><p><a href="${other}">Next page</a></p>
 <script src="${leadline}/widget/loader.js?p=${site.key}"></script></body></html>`;
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(req.url?.startsWith('/pricing') ? page('Pricing', '/') : page('Shop home', '/pricing'));
+    // `/old`: a page made before phones (no viewport tag: a phone shows it zoomed out).
+    res.end(req.url?.startsWith('/pricing') ? page('Pricing', '/')
+      : req.url?.startsWith('/old') ? page('Old shop', '/', false) : page('Shop home', '/pricing'));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   site.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

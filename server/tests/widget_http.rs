@@ -897,3 +897,34 @@ async fn a_visitor_may_leave_the_phone_and_the_message_empty() {
     assert_eq!(wrote(&v["conversation_id"]), true);
     assert_eq!(wrote(&quiet["conversation_id"]), false);
 }
+
+#[tokio::test]
+async fn with_only_a_phone_the_confirmation_names_the_phone() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let cards = json!([
+        live_chat_card("activity"),
+        { "id": "call", "audience": "everyone", "body": { "kind": "capture",
+            "text": "<p>Your number?</p>", "fields": ["phone"] } },
+    ]);
+    let key = support::active_playbook(&mut admin, Some(cards), &[]).await;
+    let v = start(&app, &key, None).await;
+    assert_eq!(v["state"], "missed");
+    assert_eq!(
+        v["prompt"]["optional"],
+        json!([]),
+        "the only way to answer is required"
+    );
+    let (s, done) = visitor(
+        &app,
+        "answer",
+        json!({ "token": v["token"], "conversation_id": v["conversation_id"],
+        "card_id": "call", "fields": { "phone": "+62 812 3456 7890" } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(
+        bodies(&done["messages"]).last().map(String::as_str),
+        Some("<p>Thanks, we will get back to you at +62 812 3456 7890.</p>")
+    );
+}

@@ -43,6 +43,16 @@ impl Audience {
         }
     }
 
+    /// Whether a visitor qualified as `qualified` (None: not yet asked) meets a card of this
+    /// audience.
+    pub fn shows_to(self, qualified: Option<bool>) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Qualified => qualified == Some(true),
+            Audience::NotQualified => qualified == Some(false),
+        }
+    }
+
     /// Whether a visitor could see cards of both audiences on one path.
     pub fn overlaps(self, other: Audience) -> bool {
         self == Audience::Everyone || other == Audience::Everyone || self == other
@@ -326,11 +336,6 @@ pub fn live_chat_template() -> (PlaybookSettings, Vec<Card>) {
     (settings, cards)
 }
 
-/// Whether the visitor of `audience` meets a card shown to `card`.
-fn reaches(card: Audience, audience: Audience) -> bool {
-    card == Audience::Everyone || card == audience
-}
-
 /// What the editor warns about (the flow still saves): `(card index, message)`.
 /// - A Live Chat card whose offline flow never asks for an email or a phone: a visitor who
 ///   finds nobody online could not leave a way to be answered.
@@ -342,17 +347,15 @@ pub fn warnings(cards: &[Card]) -> Vec<(usize, String)> {
             offline_outcome, ..
         } = &card.body
         {
-            let offline = match offline_outcome {
-                OfflineOutcome::Qualify => Audience::Qualified,
-                OfflineOutcome::Reject => Audience::NotQualified,
-            };
+            // The offline flow qualifies or rejects the visitor before its cards.
+            let offline = Some(*offline_outcome == OfflineOutcome::Qualify);
             let asks_contact = |c: &Card| matches!(&c.body, CardBody::Capture { fields, .. } if fields.iter().any(|f| f.is_contact()));
             let before = cards[..i]
                 .iter()
                 .any(|c| asks_contact(c) && c.audience.overlaps(card.audience));
             let after = cards[i + 1..]
                 .iter()
-                .any(|c| asks_contact(c) && reaches(c.audience, offline));
+                .any(|c| asks_contact(c) && c.audience.shows_to(offline));
             if !before && !after {
                 out.push((
                     i,

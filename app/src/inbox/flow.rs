@@ -6,24 +6,16 @@
 use super::service::{append, transition_in, write_conversation_event};
 use super::{AuthorKind, ConversationState};
 use crate::backend::entities::conversation;
-use crate::chatbot::model::{Audience, CaptureField, Card, CardBody, CrmItem, OfflineOutcome};
+use crate::chatbot::model::{CaptureField, Card, CardBody, CrmItem, OfflineOutcome};
 use crate::chatbot::sanitize::sanitize;
 use crate::domain::{EmailAddress, Name};
 use crate::error::AppError;
+use crate::ui::text::escape_html;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
-
-/// Whether a card of `audience` is for a visitor qualified as `qualified`.
-fn applies(audience: Audience, qualified: Option<bool>) -> bool {
-    match audience {
-        Audience::Everyone => true,
-        Audience::Qualified => qualified == Some(true),
-        Audience::NotQualified => qualified == Some(false),
-    }
-}
 
 /// The cards of the conversation's playbook (none if the playbook was deleted).
 pub async fn cards(
@@ -85,7 +77,7 @@ pub(crate) async fn run(
     let mut i = start;
     while let Some(card) = cards.get(i) {
         i += 1;
-        if !applies(card.audience, c.qualified) {
+        if !card.audience.shows_to(c.qualified) {
             continue;
         }
         match &card.body {
@@ -236,12 +228,6 @@ async fn finish(
     Ok(c)
 }
 
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// The wait of a Live Chat card ended with nobody (the caller marked it missed in `txn`):
 /// the offline message, then the offline flow.
 pub(crate) async fn went_offline(
@@ -251,7 +237,7 @@ pub(crate) async fn went_offline(
     let cards = cards(txn, &c).await?;
     match cards
         .iter()
-        .position(|card| card.body.is_live_chat() && applies(card.audience, c.qualified))
+        .position(|card| card.body.is_live_chat() && card.audience.shows_to(c.qualified))
     {
         Some(i) => run(txn, c, &cards, i, false, true).await,
         None => finish(txn, c, &cards).await,

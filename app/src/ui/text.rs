@@ -86,6 +86,15 @@ fn find_at_word_start(s: &str, prefix: &str) -> Option<usize> {
     None
 }
 
+/// Text made safe to put inside HTML (element content or a quoted attribute).
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// A message's plain text with clickable links.
 #[component]
 pub fn LinkedText(#[prop(into)] text: String) -> impl IntoView {
@@ -131,6 +140,14 @@ mod tests {
                 link("http://x.io", "http://x.io"),
                 Piece::Text(")".into())
             ]
+        );
+    }
+
+    #[test]
+    fn escaped_text_cannot_open_a_tag_or_leave_an_attribute() {
+        assert_eq!(
+            escape_html(r#"<b a="1" b='2'>&</b>"#),
+            "&lt;b a=&quot;1&quot; b=&#39;2&#39;&gt;&amp;&lt;/b&gt;"
         );
     }
 

@@ -6,6 +6,7 @@ use crate::backend::{hub::Wake, sse, state::AppState};
 use crate::chatbot::model::{PlaybookSettings, RuleOp};
 use crate::error::AppError;
 use crate::inbox::flow::AnswerInput;
+use crate::ui::text::escape_html;
 use axum::{
     extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -94,14 +95,6 @@ fn origin(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1:3000");
     format!("http://{host}")
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn asset(content_type: &'static str, body: String) -> Response {
@@ -308,7 +301,7 @@ fn frame_document(d: &FrameDocument, ancestors: &str) -> Response {
     let avatar = match d.avatar {
         Some(id) => format!(
             r#"<img class="ll-avatar" src="/uploads/{}" alt="">"#,
-            escape(id)
+            escape_html(id)
         ),
         None => r#"<img class="ll-avatar" alt="" hidden>"#.to_string(),
     };
@@ -323,11 +316,11 @@ fn frame_document(d: &FrameDocument, ancestors: &str) -> Response {
 <p class="ll-note" role="status" hidden></p>
 <form class="ll-compose" hidden><label for="ll-text">Message</label><textarea id="ll-text" name="message" rows="2" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form>
 </body></html>"#,
-        bot = escape(d.bot),
-        key = escape(d.key),
-        accent = escape(d.accent),
-        parent = escape(d.parent),
-        page = escape(d.page),
+        bot = escape_html(d.bot),
+        key = escape_html(d.key),
+        accent = escape_html(d.accent),
+        parent = escape_html(d.parent),
+        page = escape_html(d.page),
         preview = if d.preview {
             r#" data-preview="1""#
         } else {

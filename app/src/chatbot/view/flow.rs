@@ -5,6 +5,7 @@ use super::rich_text::RichText;
 use crate::chatbot::model::{
     Audience, CaptureField, Card, CardBody, CrmItem, OfflineOutcome, QualificationAnswer,
 };
+use crate::ui::text::escape_html;
 use leptos::prelude::*;
 
 /// The cards of the flow, each in its own signal so editing one does not redraw the others.
@@ -201,7 +202,7 @@ fn summary(card: &Card) -> String {
         CardBody::Question { text, answers, free_text, .. } => {
             let mut s = text.clone();
             if !answers.is_empty() {
-                s.push_str(&format!("<p class=\"answers\">{}</p>", answers.iter().map(|a| escape(a)).collect::<Vec<_>>().join(" · ")));
+                s.push_str(&format!("<p class=\"answers\">{}</p>", answers.iter().map(|a| escape_html(a)).collect::<Vec<_>>().join(" · ")));
             }
             if *free_text {
                 s.push_str("<p class=\"answers\">Free-text answer</p>");
@@ -210,7 +211,7 @@ fn summary(card: &Card) -> String {
         }
         CardBody::Qualification { text, answers } => format!(
             "{text}<p class=\"answers\">{}</p>",
-            answers.iter().map(|a| format!("{} → {}", escape(&a.label), if a.qualified { "qualified" } else { "not qualified" })).collect::<Vec<_>>().join(" · ")
+            answers.iter().map(|a| format!("{} → {}", escape_html(&a.label), if a.qualified { "qualified" } else { "not qualified" })).collect::<Vec<_>>().join(" · ")
         ),
         CardBody::Capture { text, fields } => format!(
             "{text}<p class=\"answers\">Asks for: {}</p>",
@@ -220,13 +221,6 @@ fn summary(card: &Card) -> String {
             "{online_message}<p class=\"answers\">Waits {wait_seconds} s, then:</p>{offline_message}"
         ),
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[component]

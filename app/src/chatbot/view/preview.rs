@@ -2,7 +2,7 @@
 //! stylesheet and script, served at `/widget/preview` in a sandboxed frame, drawn from the
 //! unsaved playbook as a visitor would meet it, with someone online or with nobody.
 use super::flow::Flow;
-use crate::chatbot::model::{Audience, Card, CardBody, OfflineOutcome, PlaybookSettings};
+use crate::chatbot::model::{Card, CardBody, OfflineOutcome, PlaybookSettings};
 use crate::widget::Prompt;
 use leptos::prelude::*;
 use serde::Serialize;
@@ -27,11 +27,6 @@ pub fn preview(settings: &PlaybookSettings, cards: &[Card], nobody_online: bool)
     let mut prompt = None;
     let mut state = "bot";
     let mut qualified: Option<bool> = None;
-    let applies = |a: Audience, q: Option<bool>| match a {
-        Audience::Everyone => true,
-        Audience::Qualified => q == Some(true),
-        Audience::NotQualified => q == Some(false),
-    };
     let has_live_chat = cards.iter().any(|c| c.body.is_live_chat());
     let mut say = |text: &str| {
         if !text.trim().is_empty() {
@@ -39,7 +34,7 @@ pub fn preview(settings: &PlaybookSettings, cards: &[Card], nobody_online: bool)
         }
     };
     for card in cards {
-        if !applies(card.audience, qualified) {
+        if !card.audience.shows_to(qualified) {
             continue;
         }
         match &card.body {
