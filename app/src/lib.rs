@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod chatbot;
+pub mod conversation;
 pub mod crm;
 pub mod domain;
 pub mod error;

@@ -2,13 +2,18 @@
 //! on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
-use app::inbox::service::{self, Sender};
-use app::inbox::{ConversationState, EventPayload, Folder};
+use app::conversation::engine::{self as service, Sender};
+use app::conversation::feed::{self, Scope};
+use app::conversation::writer::Writer;
+use app::conversation::{ConversationState, EventPayload};
+use app::inbox::service as inbox;
+use app::inbox::Folder;
 use app::AppError;
 use sea_orm::DatabaseConnection;
 
 struct World {
     db: DatabaseConnection,
+    writer: Writer,
     a: Actor,
     b: Actor,
 }
@@ -17,7 +22,23 @@ async fn world(tdb: &TestDatabase) -> World {
     let db = tdb.connect().await;
     let a = testing::company(&db).await;
     let b = testing::regular_user(&db, &a, "b@example.com", false).await;
-    World { db, a, b }
+    World {
+        writer: Writer::start(db.clone()),
+        db,
+        a,
+        b,
+    }
+}
+
+/// A conversation's events after `after`, as a stream catching up reads them.
+async fn events(w: &World, conversation_id: uuid::Uuid, after: i64) -> Vec<(i64, EventPayload)> {
+    match feed::load(&w.db, Scope::Conversation(conversation_id), after, 1000)
+        .await
+        .unwrap()
+    {
+        Some((batch, _)) => batch.items.into_iter().map(|i| (i.id, i.payload)).collect(),
+        None => Vec::new(),
+    }
 }
 
 async fn waiting(w: &World, wait_seconds: u32) -> (app::backend::entities::visitor::Model, String) {
@@ -55,11 +76,11 @@ async fn every_transition_allowed_and_refused() {
         let w = world(&tdb).await;
         let (v, id) = waiting(&w, 60).await;
         // A visitor can talk while waiting; an agent must take the conversation first.
-        service::send(&w.db, &id, Sender::Visitor(&v), "Hello?", Some("v-1"))
+        service::send(&w.writer, &id, Sender::Visitor(&v), "Hello?", Some("v-1"))
             .await
             .unwrap();
         conflict(
-            service::send(&w.db, &id, Sender::Agent(&w.a), "Hi", None).await,
+            service::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
             "Assign the conversation",
         );
 
@@ -71,20 +92,26 @@ async fn every_transition_allowed_and_refused() {
         assert!(c.wait_deadline.is_none(), "the timer stops once taken");
         // B cannot take it, see it, reply or act on it (F3.5).
         not_found(service::assign_to_me(&w.db, &w.b, &id).await);
-        not_found(service::send(&w.db, &id, Sender::Agent(&w.b), "Mine!", None).await);
+        not_found(service::send(&w.writer, &id, Sender::Agent(&w.b), "Mine!", None).await);
         not_found(service::reassign(&w.db, &w.b, &id, None).await);
         not_found(service::close(&w.db, &w.b, &id).await);
-        service::send(&w.db, &id, Sender::Agent(&w.a), "Hi, I am A", Some("a-1"))
-            .await
-            .unwrap();
+        service::send(
+            &w.writer,
+            &id,
+            Sender::Agent(&w.a),
+            "Hi, I am A",
+            Some("a-1"),
+        )
+        .await
+        .unwrap();
 
         // A hands it to B; now B acts and A is out.
         let c = service::reassign(&w.db, &w.a, &id, Some(&w.b.user_id.to_string()))
             .await
             .unwrap();
         assert_eq!(c.assignee_id, Some(w.b.user_id));
-        not_found(service::send(&w.db, &id, Sender::Agent(&w.a), "still me?", None).await);
-        service::send(&w.db, &id, Sender::Agent(&w.b), "B here", None)
+        not_found(service::send(&w.writer, &id, Sender::Agent(&w.a), "still me?", None).await);
+        service::send(&w.writer, &id, Sender::Agent(&w.b), "B here", None)
             .await
             .unwrap();
         // B unassigns; anyone may take it again.
@@ -106,7 +133,7 @@ async fn every_transition_allowed_and_refused() {
         );
         conflict(service::close(&w.db, &w.a, &id).await, "cannot be reopened");
         conflict(
-            service::send(&w.db, &id, Sender::Visitor(&v), "hello?", None).await,
+            service::send(&w.writer, &id, Sender::Visitor(&v), "hello?", None).await,
             "closed",
         );
         // The transcript says who joined and that it closed, in order (F2.3, F2.5).
@@ -153,13 +180,13 @@ async fn nobody_online_means_missed_at_once_and_still_answerable() {
             .is_none());
         // It waits in Unassigned, marked missed, until someone takes it.
         let id = c.id.to_string();
-        let unassigned = service::list(&w.db, &w.a, Folder::Unassigned, None)
+        let unassigned = inbox::list(&w.db, &w.a, Folder::Unassigned, None)
             .await
             .unwrap();
         assert_eq!(unassigned[0].conversation.id, id, "{}", tdb.kind());
         assert_eq!(unassigned[0].conversation.state, ConversationState::Missed);
         conflict(
-            service::send(&w.db, &id, Sender::Agent(&w.a), "Hi", None).await,
+            service::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
             "Assign the conversation",
         );
         // Handed straight to someone from Unassigned, or taken: either way it is answered.
@@ -172,9 +199,15 @@ async fn nobody_online_means_missed_at_once_and_still_answerable() {
         );
         service::reassign(&w.db, &w.b, &id, None).await.unwrap();
         service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
-        service::send(&w.db, &id, Sender::Agent(&w.a), "Sorry we missed you", None)
-            .await
-            .unwrap();
+        service::send(
+            &w.writer,
+            &id,
+            Sender::Agent(&w.a),
+            "Sorry we missed you",
+            None,
+        )
+        .await
+        .unwrap();
         let c = service::close(&w.db, &w.a, &id).await.unwrap();
         assert_eq!(c.state, "closed");
         assert!(c.missed_at.is_some(), "it stays known as missed");
@@ -209,7 +242,7 @@ async fn the_wait_timer_fires_once_and_a_click_racing_it_still_takes_the_convers
             let (_, id) = waiting(&w, 0).await;
             let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
             let (expired, assigned) = tokio::join!(
-                service::expire_overdue(&w.db, now),
+                app::conversation::flow::expire_overdue(&w.db, now),
                 service::assign_to_me(&w.db, &w.a, &id)
             );
             let timer_won = expired.unwrap().iter().any(|c| c.id.to_string() == id);
@@ -219,7 +252,9 @@ async fn the_wait_timer_fires_once_and_a_click_racing_it_still_takes_the_convers
             assert_eq!(c.state, "assigned");
             assert_eq!(c.missed_at.is_some(), timer_won, "{}", tdb.kind());
             // Whatever happened, the timer never fires for it again.
-            let again = service::expire_overdue(&w.db, now).await.unwrap();
+            let again = app::conversation::flow::expire_overdue(&w.db, now)
+                .await
+                .unwrap();
             assert!(again.iter().all(|c| c.id.to_string() != id));
         }
     }
@@ -230,26 +265,35 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
         let (v, id) = waiting(&w, 60).await;
-        let (first, new) = service::send(&w.db, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
-            .await
-            .unwrap();
+        let (first, new) =
+            service::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+                .await
+                .unwrap();
         assert!(new);
-        let (again, new) = service::send(&w.db, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
-            .await
-            .unwrap();
+        let (again, new) =
+            service::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+                .await
+                .unwrap();
         assert!(!new);
         assert_eq!(again.id, first.id);
-        let sends = (0..6).map(|n| {
-            let db = w.db.clone();
+        // Two writers, as two servers have: their batches race for the same conversation,
+        // and each message is also sent twice at once (a retry racing the original).
+        let other = Writer::start(w.db.clone());
+        let sends = (0..12).map(|n| {
+            let writer = if n % 2 == 0 {
+                w.writer.clone()
+            } else {
+                other.clone()
+            };
             let id = id.clone();
             let v = v.clone();
             tokio::spawn(async move {
                 service::send(
-                    &db,
+                    &writer,
                     &id,
                     Sender::Visitor(&v),
-                    &format!("m{n}"),
-                    Some(&format!("c{n}")),
+                    &format!("m{}", n / 2),
+                    Some(&format!("c{}", n / 2)),
                 )
                 .await
                 .map(|(m, _)| m.seq)
@@ -265,9 +309,9 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
         assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "{}", tdb.kind());
         // Bad input is refused on its field, and loses nothing.
         let long = "x".repeat(4001);
-        let r = service::send(&w.db, &id, Sender::Visitor(&v), &long, None).await;
+        let r = service::send(&w.writer, &id, Sender::Visitor(&v), &long, None).await;
         assert!(r.unwrap_err().for_field("message").is_some());
-        let r = service::send(&w.db, &id, Sender::Visitor(&v), "   ", None).await;
+        let r = service::send(&w.writer, &id, Sender::Visitor(&v), "   ", None).await;
         assert!(r.unwrap_err().for_field("message").is_some());
         assert_eq!(
             service::transcript(&w.db, first.conversation_id)
@@ -278,7 +322,7 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
         );
         // Another visitor cannot write into this conversation.
         let stranger = service::new_visitor(&w.db, w.a.company_id).await.unwrap();
-        not_found(service::send(&w.db, &id, Sender::Visitor(&stranger), "hi", None).await);
+        not_found(service::send(&w.writer, &id, Sender::Visitor(&stranger), "hi", None).await);
     }
 }
 
@@ -288,30 +332,27 @@ async fn events_replay_exactly_what_was_missed() {
         let w = world(&tdb).await;
         let (v, id) = waiting(&w, 60).await;
         let cid = uuid::Uuid::parse_str(&id).unwrap();
-        let all = service::conversation_events_after(&w.db, cid, 0)
-            .await
-            .unwrap();
+        let all = events(&w, cid, 0).await;
         // start (bot) and waiting.
         assert_eq!(all.len(), 2);
         let seen = all.last().unwrap().0;
-        service::send(&w.db, &id, Sender::Visitor(&v), "one", Some("1"))
+        service::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
             .await
             .unwrap();
-        service::send(&w.db, &id, Sender::Visitor(&v), "one", Some("1"))
+        service::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
             .await
             .unwrap();
         service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
-        service::send(&w.db, &id, Sender::Agent(&w.a), "two", None)
+        service::send(&w.writer, &id, Sender::Agent(&w.a), "two", None)
             .await
             .unwrap();
-        let missed = service::conversation_events_after(&w.db, cid, seen)
-            .await
-            .unwrap();
+        let missed = events(&w, cid, seen).await;
         let described: Vec<String> = missed
             .iter()
             .map(|(_, e)| match e {
                 EventPayload::Message { message } => format!("message:{}", message.body),
                 EventPayload::Conversation { conversation } => format!("{:?}", conversation.state),
+                EventPayload::User { .. } => "user".into(),
             })
             .collect();
         let joined = format!("message:{}", service::joined(&w.a.name));
@@ -323,10 +364,7 @@ async fn events_replay_exactly_what_was_missed() {
         );
         assert!(missed.windows(2).all(|p| p[0].0 < p[1].0), "in order");
         let last = missed.last().unwrap().0;
-        assert!(service::conversation_events_after(&w.db, cid, last)
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(events(&w, cid, last).await.is_empty());
         assert_eq!(
             ConversationState::parse("assigned"),
             Some(ConversationState::Assigned)
@@ -336,7 +374,7 @@ async fn events_replay_exactly_what_was_missed() {
 
 #[tokio::test]
 async fn presence_needs_the_toggle_and_a_live_lease() {
-    use app::inbox::presence;
+    use app::conversation::presence;
     use time::{Duration, OffsetDateTime};
     for tdb in TestDatabase::all().await {
         let w = world(&tdb).await;
@@ -392,11 +430,17 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
         let mut ids = Vec::new();
         for n in 0..PAGE_SIZE + 2 {
             let (v, id) = waiting(&w, 60).await;
-            service::send(&w.db, &id, Sender::Visitor(&v), &format!("first {n}"), None)
-                .await
-                .unwrap();
             service::send(
-                &w.db,
+                &w.writer,
+                &id,
+                Sender::Visitor(&v),
+                &format!("first {n}"),
+                None,
+            )
+            .await
+            .unwrap();
+            service::send(
+                &w.writer,
                 &id,
                 Sender::Visitor(&v),
                 &format!("newest {n}"),
@@ -408,7 +452,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
         }
         // The bot's HTML is shown as plain text; a taken one carries its assignee's name.
         service::send(
-            &w.db,
+            &w.writer,
             &ids[0],
             Sender::Bot,
             "<p><b>Hello</b> there</p>",
@@ -423,7 +467,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             service::reassign(&w.db, &w.a, &ids[n], None).await.unwrap();
         }
 
-        let first = service::list(&w.db, &w.a, Folder::Unassigned, None)
+        let first = inbox::list(&w.db, &w.a, Folder::Unassigned, None)
             .await
             .unwrap();
         let newest = PAGE_SIZE + 1;
@@ -435,7 +479,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             first[0].last_message.as_deref(),
             Some(&*format!("newest {newest}"))
         );
-        let rest = service::list(
+        let rest = inbox::list(
             &w.db,
             &w.a,
             Folder::Unassigned,
@@ -445,14 +489,12 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
         .unwrap();
         let rest: Vec<_> = rest.iter().map(|s| s.conversation.id.clone()).collect();
         assert_eq!(rest, vec![ids[0].clone()], "{}", tdb.kind());
-        let bot = service::list(&w.db, &w.a, Folder::Unassigned, Some(&ids[1]))
+        let bot = inbox::list(&w.db, &w.a, Folder::Unassigned, Some(&ids[1]))
             .await
             .unwrap();
         assert_eq!(bot[0].last_message.as_deref(), Some("Hello there"));
 
-        let mine = service::list(&w.db, &w.a, Folder::Mine, None)
-            .await
-            .unwrap();
+        let mine = inbox::list(&w.db, &w.a, Folder::Mine, None).await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].conversation.id, ids[1]);
         assert_eq!(
@@ -460,13 +502,80 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             Some("Ada Admin")
         );
         // F3.5: B sees neither A's conversation nor A's folder.
-        let b_unassigned = service::list(&w.db, &w.b, Folder::Unassigned, None)
+        let b_unassigned = inbox::list(&w.db, &w.b, Folder::Unassigned, None)
             .await
             .unwrap();
         assert!(b_unassigned.iter().all(|s| s.conversation.id != ids[1]));
-        assert!(service::list(&w.db, &w.b, Folder::Mine, None)
+        assert!(inbox::list(&w.db, &w.b, Folder::Mine, None)
             .await
             .unwrap()
             .is_empty());
+    }
+}
+
+/// Event ids become visible in commit order (R1, R3): while one transaction that wrote an
+/// event stays open, a later message cannot commit its event, so a reader that has seen id
+/// N never misses a smaller id that commits after it. On PostgreSQL this is the
+/// commit-order lock of the `event` table; on SQLite the single writer.
+#[tokio::test]
+async fn a_later_event_never_commits_before_an_open_earlier_one() {
+    use app::backend::entities::event;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let (v, id) = waiting(&w, 60).await;
+        let cid = uuid::Uuid::parse_str(&id).unwrap();
+        let seen = feed::newest(&w.db, Scope::All).await.unwrap();
+        let held = w.db.begin().await.unwrap();
+        let first = event::ActiveModel {
+            company_id: Set(w.a.company_id),
+            conversation_id: Set(Some(cid)),
+            kind: Set("user".into()),
+            payload: Set(serde_json::to_string(&EventPayload::User {
+                user_id: w.b.user_id.to_string(),
+                active: true,
+            })
+            .unwrap()),
+            created_at: Set(time::OffsetDateTime::now_utc()),
+            ..Default::default()
+        }
+        .insert(&held)
+        .await
+        .unwrap();
+        let writer = w.writer.clone();
+        let later = tokio::spawn(async move {
+            service::send(&writer, &id, Sender::Visitor(&v), "later", Some("later"))
+                .await
+                .unwrap()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert!(
+            !later.is_finished(),
+            "{}: the later send committed first",
+            tdb.kind()
+        );
+        assert!(
+            feed::load(&w.db, Scope::All, seen, 100)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: a reader saw an event past an open transaction's",
+            tdb.kind()
+        );
+        held.commit().await.unwrap();
+        later.await.unwrap();
+        let (batch, _) = feed::load(&w.db, Scope::All, seen, 100)
+            .await
+            .unwrap()
+            .unwrap();
+        let ids: Vec<i64> = batch.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids.len(), 2, "{}", tdb.kind());
+        assert_eq!(
+            ids[0],
+            first.id,
+            "{}: the earlier event comes first",
+            tdb.kind()
+        );
+        assert!(ids[1] > ids[0]);
     }
 }

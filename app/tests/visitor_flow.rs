@@ -7,7 +7,7 @@ use app::chatbot::model::{
     QualificationAnswer,
 };
 use app::chatbot::{service as playbooks, Template};
-use app::inbox::{flow::AnswerInput, presence, ConversationState};
+use app::conversation::{flow::AnswerInput, presence, ConversationState};
 use app::widget::service as widget;
 use app::AppError;
 use sea_orm::DatabaseConnection;

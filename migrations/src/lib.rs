@@ -8,6 +8,7 @@ mod m20261125_000004_presence;
 mod m20261125_000005_crm;
 mod m20261125_000006_inbox_index;
 mod m20261126_000007_missed;
+pub mod m20261126_000008_event_order;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_crm::Migration),
             Box::new(m20261125_000006_inbox_index::Migration),
             Box::new(m20261126_000007_missed::Migration),
+            Box::new(m20261126_000008_event_order::Migration),
         ]
     }
 }

@@ -95,11 +95,18 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let mut state = AppState::new(leptos_options(addr), db.clone());
     state.public_url = config.public_url.as_deref().map(Into::into);
+    // The shared fan-out: one reader of new events for every stream of this process, woken
+    // by this process's commits (SQLite) or every server's NOTIFY (PostgreSQL).
+    let postgres = config.database_url.starts_with("postgres");
+    let wakes = app::backend::realtime::hub::forward(
+        postgres.then(|| config.database_url.clone()),
+        state.realtime.kick.clone(),
+    );
+    let reader = tokio::spawn(app::conversation::feed::run(
+        state.realtime.clone(),
+        db.clone(),
+    ));
     let app = router(state, &config);
-    let listener_task = config
-        .database_url
-        .starts_with("postgres")
-        .then(|| app::backend::hub::listen(config.database_url.clone()));
     let timers = tokio::spawn(wait_timers(db.clone()));
     let sweeper = tokio::spawn(async move {
         let store = DbSessionStore::new(db);
@@ -126,9 +133,8 @@ pub async fn serve(
     .await;
     sweeper.abort();
     timers.abort();
-    if let Some(l) = listener_task {
-        l.abort();
-    }
+    reader.abort();
+    wakes.abort();
     result
 }
 
@@ -139,7 +145,7 @@ async fn wait_timers(db: DatabaseConnection) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match app::inbox::service::expire_overdue(&db, time::OffsetDateTime::now_utc()).await {
+        match app::conversation::flow::expire_overdue(&db, time::OffsetDateTime::now_utc()).await {
             Ok(moved) if !moved.is_empty() => {
                 tracing::info!(count = moved.len(), "wait time passed: offline flow ran");
             }

@@ -289,15 +289,21 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         // Where A's own stream sees the visitor's last message: B's is read up to there.
         let a_stream = admin.stream("/api/events?after=0").await;
         let (_, last) = read_until_message(a_stream, "secret from visitor", kind).await;
+        // Then something B may see: another visitor starts a chat.
+        let other = start(&app, &key, None).await;
 
-        // B's stream carried the bot part (while nobody had it) but nothing after A took it.
+        // B's stream carried the bot part (while nobody had it) but nothing after A took it,
+        // and it went on past A's events to the next thing B may see.
         let events = read_events(b_stream, Duration::from_secs(5), |e| {
-            e.iter().any(|e| e.id.is_some_and(|id| id >= last))
+            e.iter().any(|e| e.id.is_some_and(|id| id > last))
         })
         .await;
         assert!(
-            events.iter().any(|e| e.id.is_some_and(|id| id >= last)),
-            "{kind}: B's stream reached event {last}: {events:?}"
+            events
+                .iter()
+                .any(|e| e.id.is_some_and(|id| id > last)
+                    && e.data["id"] == other["conversation_id"]),
+            "{kind}: B's stream went past event {last}: {events:?}"
         );
         let b_counts: Vec<&Sse> = events.iter().filter(|e| e.event == "counts").collect();
         assert_eq!(
@@ -462,8 +468,8 @@ async fn the_wait_time_passing_runs_the_offline_flow_once_and_the_chat_stays_ans
         let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(61);
         // The server's own timer and this call race; exactly one runs the flow.
         let (a, b) = tokio::join!(
-            app::inbox::service::expire_overdue(&conn, later),
-            app::inbox::service::expire_overdue(&conn, later)
+            app::conversation::flow::expire_overdue(&conn, later),
+            app::conversation::flow::expire_overdue(&conn, later)
         );
         assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
         let (_, after) = visitor(
@@ -517,7 +523,9 @@ async fn the_wait_time_passing_runs_the_offline_flow_once_and_the_chat_stays_ans
         assert_eq!(lead::Entity::find().count(&conn).await.unwrap(), 1);
         for later in [61, 3600] {
             let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(later);
-            let moved = app::inbox::service::expire_overdue(&conn, t).await.unwrap();
+            let moved = app::conversation::flow::expire_overdue(&conn, t)
+                .await
+                .unwrap();
             assert!(moved.is_empty(), "the timer never fires twice");
         }
 

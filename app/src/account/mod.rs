@@ -88,3 +88,7 @@ pub struct Checklist {
     /// The asking user's "Online" toggle is on.
     pub online: bool,
 }
+
+/// The signed-in user (None on the login and setup pages), shared by every page.
+#[derive(Clone, Copy)]
+pub struct Me(pub leptos::prelude::Resource<Result<Option<CurrentUser>, crate::error::AppError>>);

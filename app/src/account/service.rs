@@ -241,7 +241,14 @@ pub async fn set_active(
     if !active {
         delete_user_sessions(&txn, updated.id).await?;
     }
+    // Their open event streams end at once, on every server.
+    let change = crate::conversation::EventPayload::User {
+        user_id: updated.id.to_string(),
+        active,
+    };
+    crate::conversation::engine::write_event(&txn, updated.company_id, None, &change).await?;
     txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
     tracing::info!(user = %updated.id, active, by = %actor.user_id, "user activity changed");
     Ok(updated.into())
 }
@@ -268,6 +275,6 @@ pub async fn checklist(
     Ok(super::Checklist {
         playbook: first.map(|p| p.id.to_string()),
         installed,
-        online: crate::inbox::presence::is_toggled_on(db, actor).await?,
+        online: crate::conversation::presence::is_toggled_on(db, actor).await?,
     })
 }

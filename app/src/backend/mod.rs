@@ -3,11 +3,10 @@ pub mod authz;
 pub mod db;
 pub mod entities;
 pub mod errors;
-pub mod hub;
 pub mod passwords;
 pub mod ratelimit;
+pub mod realtime;
 pub mod sessions;
-pub mod sse;
 pub mod state;
 pub mod testing;
 

@@ -1,6 +1,8 @@
 //! The application state given to every route and server function.
 use super::passwords::Passwords;
 use super::ratelimit::{LoginLimits, VisitorLimits};
+use super::realtime::fanout::Fanout;
+use crate::conversation::{feed::Batch, writer::Writer};
 use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -19,19 +21,27 @@ pub struct AppState {
     pub installed: Arc<AtomicBool>,
     /// `LEADLINE_PUBLIC_URL`, without a trailing slash.
     pub public_url: Option<Arc<str>>,
+    /// This process's message writer (group commit).
+    pub writer: Writer,
+    /// This process's shared fan-out of new events to open streams.
+    pub realtime: Arc<Fanout<Batch>>,
 }
 
 impl AppState {
+    /// The state of one server process; starts its message writer (inside a Tokio runtime).
+    /// `serve` starts the event reader that feeds `realtime`.
     pub fn new(leptos_options: LeptosOptions, db: DatabaseConnection) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             leptos_options,
-            db,
             passwords: Passwords::new(cores),
             login_limits: Arc::new(LoginLimits::default()),
             visitor_limits: Arc::new(VisitorLimits::default()),
             installed: Arc::new(AtomicBool::new(false)),
             public_url: None,
+            writer: Writer::start(db.clone()),
+            realtime: Arc::new(Fanout::default()),
+            db,
         }
     }
 
@@ -40,7 +50,13 @@ impl AppState {
         if self.installed.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let done = crate::account::service::is_installed(&self.db).await?;
+        let done = {
+            use sea_orm::{EntityTrait, PaginatorTrait};
+            super::entities::installation::Entity::find()
+                .count(&self.db)
+                .await?
+                > 0
+        };
         if done {
             self.installed.store(true, Ordering::Relaxed);
         }

@@ -1,17 +1,19 @@
 //! Agent server functions (F3): presence, folders, a conversation, and every action on it.
 //! Each one checks who is asking; F3.5 is enforced in the service beneath.
-use super::{Assignee, ConversationDetail, ConversationSummary, ConversationView, Folder};
-use super::{FolderCounts, MessageView};
+use super::{Assignee, ConversationDetail, ConversationSummary, Folder, FolderCounts};
+use crate::conversation::{ConversationView, MessageView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{presence, service};
+use super::service;
 #[cfg(feature = "ssr")]
 use crate::backend::{
     authz,
     state::{app_state, reply},
 };
+#[cfg(feature = "ssr")]
+use crate::conversation::{engine, presence};
 
 /// The "Online" toggle (F3.1); on also starts the presence lease.
 #[server(prefix = "/api", endpoint = "inbox/online")]
@@ -89,8 +91,8 @@ pub async fn assign_to_me(id: String) -> Result<ConversationView, AppError> {
         async {
             let actor = authz::actor().await?;
             let state = app_state()?;
-            let c = service::assign_to_me(&state.db, &actor, &id).await?;
-            service::view(&state.db, &c).await
+            let c = engine::assign_to_me(&state.db, &actor, &id).await?;
+            engine::view(&state.db, &c).await
         }
         .await,
     )
@@ -104,8 +106,8 @@ pub async fn reassign(id: String, to: Option<String>) -> Result<ConversationView
             let actor = authz::actor().await?;
             let state = app_state()?;
             let to = to.filter(|t| !t.is_empty());
-            let c = service::reassign(&state.db, &actor, &id, to.as_deref()).await?;
-            service::view(&state.db, &c).await
+            let c = engine::reassign(&state.db, &actor, &id, to.as_deref()).await?;
+            engine::view(&state.db, &c).await
         }
         .await,
     )
@@ -122,10 +124,10 @@ pub async fn send_message(
         async {
             let actor = authz::actor().await?;
             let state = app_state()?;
-            let (m, _) = service::send(
-                &state.db,
+            let (m, _) = engine::send(
+                &state.writer,
                 &id,
-                service::Sender::Agent(&actor),
+                engine::Sender::Agent(&actor),
                 &body,
                 client_id.as_deref(),
             )
@@ -143,8 +145,8 @@ pub async fn close_conversation(id: String) -> Result<ConversationView, AppError
         async {
             let actor = authz::actor().await?;
             let state = app_state()?;
-            let c = service::close(&state.db, &actor, &id).await?;
-            service::view(&state.db, &c).await
+            let c = engine::close(&state.db, &actor, &id).await?;
+            engine::view(&state.db, &c).await
         }
         .await,
     )

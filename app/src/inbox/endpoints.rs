@@ -1,8 +1,14 @@
 //! The agents' event stream `/api/events` (one per signed-in tab): conversation changes,
 //! messages and folder counts this user may see (F3.2, F3.5), resumable by Last-Event-ID.
 //! While it is open it renews the user's presence lease (F3.1).
-use super::{presence, service};
-use crate::backend::{authz::actor_from_session, hub::Wake, sse, state::AppState};
+use super::FolderCounts;
+use crate::backend::authz::{actor_from_session, Actor};
+use crate::backend::entities::user;
+use crate::backend::realtime::fanout::Topic;
+use crate::backend::realtime::sse::{self, Sent};
+use crate::backend::state::AppState;
+use crate::conversation::feed::{self, Batch, Scope};
+use crate::conversation::{presence, ConversationState, EventPayload};
 use crate::error::AppError;
 use axum::{
     extract::{Query, State},
@@ -11,8 +17,11 @@ use axum::{
     routing::get,
     Json, Router,
 };
+use futures::future::BoxFuture;
+use sea_orm::DatabaseConnection;
 use sea_orm::EntityTrait;
 use serde::Deserialize;
+use std::sync::Arc;
 use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
@@ -39,43 +48,108 @@ async fn events(
     };
     let now = time::OffsetDateTime::now_utc;
     let _ = presence::heartbeat(&state.db, &actor, now()).await;
+    let scope = Scope::Company(actor.company_id);
+    // Subscribed before anything is read, so no batch falls between the table and the live
+    // feed.
+    let live = state.realtime.subscribe(Topic::Company(actor.company_id));
     // A new tab starts from now (its page was just rendered); a reconnect resumes.
     let after = match sse::resume_point(&headers, q.after) {
         Some(a) => a,
-        None => match service::last_event_id(&state.db, actor.company_id).await {
+        None => match feed::newest(&state.db, scope).await {
             Ok(a) => a,
             Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
         },
     };
-    let company = actor.company_id;
-    let user_id = actor.user_id;
-    let (db, db2) = (state.db.clone(), state.db.clone());
-    let (fetch_actor, tick_actor) = (actor.clone(), actor);
-    sse::stream(
-        after,
-        move |w: &Wake| w.concerns_company(company),
-        move |after| {
-            let db = db.clone();
-            let actor = fetch_actor.clone();
-            async move {
-                // A user deactivated meanwhile loses the stream at once.
-                match crate::backend::entities::user::Entity::find_by_id(user_id)
-                    .one(&db)
-                    .await?
-                {
-                    Some(u) if u.active => {}
-                    _ => return Err(AppError::Unauthenticated),
+    let reader = AgentReader {
+        db: state.db.clone(),
+        actor: Arc::new(actor),
+    };
+    sse::stream(after, live, reader).into_response()
+}
+
+/// One tab's view of the company's events: what this user may see (F3.5). A conversation
+/// taken by someone else arrives only as `hidden` with its id, so lists can drop it; a
+/// message only while its conversation is visible to the user; the folder counts after a
+/// batch that changed a conversation.
+struct AgentReader {
+    db: DatabaseConnection,
+    actor: Arc<Actor>,
+}
+
+impl sse::Reader for AgentReader {
+    type Batch = Batch;
+
+    fn load(&self, after: i64) -> BoxFuture<'static, Result<Option<(Arc<Batch>, i64)>, AppError>> {
+        let (db, company) = (self.db.clone(), self.actor.company_id);
+        Box::pin(async move {
+            Ok(feed::load(&db, Scope::Company(company), after, 500)
+                .await?
+                .map(|(b, last)| (Arc::new(b), last)))
+        })
+    }
+
+    fn pick(&self, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
+        pick(&self.actor, batch, after, out)
+    }
+
+    fn tick(&self) -> BoxFuture<'static, Result<(), AppError>> {
+        let (db, actor) = (self.db.clone(), self.actor.clone());
+        Box::pin(async move {
+            // Renews the presence lease; a user deactivated meanwhile loses the stream.
+            match user::Entity::find_by_id(actor.user_id).one(&db).await? {
+                Some(u) if u.active => {}
+                _ => return Err(AppError::Unauthenticated),
+            }
+            let _ = presence::heartbeat(&db, &actor, time::OffsetDateTime::now_utc()).await;
+            Ok(())
+        })
+    }
+}
+
+/// What `actor` may see of `batch` after `after`; returns the new resume point.
+fn pick(actor: &Actor, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
+    let mut last = after;
+    for item in batch.items.iter() {
+        if item.company_id != actor.company_id || item.id <= after {
+            continue;
+        }
+        last = item.id;
+        let sent = match &item.payload {
+            EventPayload::Conversation { conversation } => {
+                let theirs = conversation.state == ConversationState::Assigned
+                    && conversation.assignee_id.as_deref() != Some(&*actor.user_id.to_string());
+                if theirs {
+                    let hidden = serde_json::json!({ "id": conversation.id });
+                    Some(("hidden", hidden.to_string().into()))
+                } else {
+                    Some(("conversation", item.json.clone()))
                 }
-                service::agent_events_after(&db, &actor, after).await
             }
-        },
-        move || {
-            let db = db2.clone();
-            let actor = tick_actor.clone();
-            async move {
-                let _ = presence::heartbeat(&db, &actor, now()).await;
+            EventPayload::Message { .. } => item
+                .now
+                .is_some_and(|now| now.visible_to(actor.user_id))
+                .then(|| ("message", item.json.clone())),
+            EventPayload::User { user_id, active } => {
+                if !active && *user_id == actor.user_id.to_string() {
+                    return Err(AppError::Unauthenticated);
+                }
+                None
             }
-        },
-    )
-    .into_response()
+        };
+        if let Some((name, data)) = sent {
+            out.push((item.id, name, data));
+        }
+    }
+    if last > after {
+        if let Some(c) = batch.counts.get(&actor.company_id) {
+            let counts = FolderCounts {
+                unassigned: c.unassigned,
+                mine: c.mine.get(&actor.user_id).copied().unwrap_or(0),
+                closed: c.closed,
+            };
+            let json = serde_json::to_string(&counts).map_err(|_| AppError::Internal)?;
+            out.push((last, "counts", json.into()));
+        }
+    }
+    Ok(last)
 }

@@ -1,6 +1,7 @@
 //! The signed-in layout: navigation with the product's areas, the user's name, "Log out".
 use crate::account::api::Logout;
-use crate::ui::{go_to, shell::Me};
+use crate::account::Me;
+use crate::ui::go_to;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 

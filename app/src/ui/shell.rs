@@ -2,10 +2,9 @@
 use crate::account::{
     api::get_current_user,
     view::{HomePage, LoginPage, SetupPage, UsersPage},
-    CurrentUser,
+    Me,
 };
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
-use crate::error::AppError;
 use crate::inbox::view::InboxPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
@@ -14,10 +13,6 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
-
-/// The signed-in user (None on the login and setup pages), shared by every page.
-#[derive(Clone, Copy)]
-pub struct Me(pub Resource<Result<Option<CurrentUser>, AppError>>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]

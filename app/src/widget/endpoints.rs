@@ -2,10 +2,13 @@
 //! `/widget/frame/{key}` with its script and stylesheet, and the visitor API
 //! `/api/visitor/…` the frame calls (rate-limited per visitor and per address, R7).
 use super::service;
-use crate::backend::{hub::Wake, sse, state::AppState};
+use crate::backend::realtime::fanout::Topic;
+use crate::backend::realtime::sse::{self, Sent};
+use crate::backend::state::AppState;
 use crate::chatbot::model::{PlaybookSettings, RuleOp};
+use crate::conversation::feed::{self, Batch, Scope};
+use crate::conversation::flow::AnswerInput;
 use crate::error::AppError;
-use crate::inbox::flow::AnswerInput;
 use crate::ui::text::escape_html;
 use axum::{
     extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State},
@@ -16,6 +19,7 @@ use axum::{
 };
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 /// The loader as customers' pages get it: without its comments and indentation (it is
@@ -468,7 +472,7 @@ async fn send(
         async {
             limit(&state, &addr, Some(&b.token))?;
             service::send(
-                &state.db,
+                &state.writer,
                 &b.token,
                 &b.conversation_id,
                 &b.body,
@@ -498,38 +502,66 @@ async fn events(
         return error_response(e);
     }
     // Check the pair now, so a wrong token gets a clear refusal and not an empty stream.
-    if let Err(e) = service::events_after(&state.db, &q.t, &q.c, i64::MAX).await {
+    if let Err(e) = service::check(&state.db, &q.t, &q.c).await {
         return error_response(e);
     }
-    let after = sse::resume_point(&headers, q.after).unwrap_or(0);
     let conversation_id = match uuid::Uuid::parse_str(&q.c) {
         Ok(id) => id,
         Err(_) => return error_response(AppError::NotFound("No such conversation.".into())),
     };
-    let db = state.db.clone();
-    sse::stream(
-        after,
-        move |w: &Wake| w.concerns_conversation(conversation_id),
-        move |after| {
-            let db = db.clone();
-            async move {
-                let events = service::events_of(&db, conversation_id, after).await?;
-                Ok(events
-                    .into_iter()
-                    .map(|(id, e)| {
-                        let name = match e {
-                            super::VisitorEvent::Message { .. } => "message",
-                            super::VisitorEvent::State { .. } => "state",
-                        };
-                        (
-                            id,
-                            Some((name, serde_json::to_string(&e).unwrap_or_default())),
-                        )
-                    })
-                    .collect())
+    let live = state
+        .realtime
+        .subscribe(Topic::Conversation(conversation_id));
+    let after = sse::resume_point(&headers, q.after).unwrap_or(0);
+    let reader = VisitorReader {
+        db: state.db.clone(),
+        conversation_id,
+    };
+    sse::stream(after, live, reader).into_response()
+}
+
+/// The visitor's view of their conversation's events: its messages (with the agent's name)
+/// and its state changes.
+struct VisitorReader {
+    db: sea_orm::DatabaseConnection,
+    conversation_id: uuid::Uuid,
+}
+
+impl sse::Reader for VisitorReader {
+    type Batch = Batch;
+
+    fn load(
+        &self,
+        after: i64,
+    ) -> futures::future::BoxFuture<'static, Result<Option<(Arc<Batch>, i64)>, AppError>> {
+        let (db, id) = (self.db.clone(), self.conversation_id);
+        Box::pin(async move {
+            Ok(feed::load(&db, Scope::Conversation(id), after, 500)
+                .await?
+                .map(|(b, last)| (Arc::new(b), last)))
+        })
+    }
+
+    fn pick(&self, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
+        let mut last = after;
+        for item in &batch.items {
+            if item.conversation_id != Some(self.conversation_id) || item.id <= after {
+                continue;
             }
-        },
-        || async {},
-    )
-    .into_response()
+            last = item.id;
+            if let Some(e) = service::visitor_event(&item.payload, &batch.names) {
+                let name = match e {
+                    super::VisitorEvent::Message { .. } => "message",
+                    super::VisitorEvent::State { .. } => "state",
+                };
+                let json = serde_json::to_string(&e).map_err(|_| AppError::Internal)?;
+                out.push((item.id, name, json.into()));
+            }
+        }
+        Ok(last)
+    }
+
+    fn tick(&self) -> futures::future::BoxFuture<'static, Result<(), AppError>> {
+        Box::pin(async { Ok(()) })
+    }
 }

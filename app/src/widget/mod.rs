@@ -6,7 +6,7 @@ pub mod endpoints;
 pub mod service;
 
 use crate::chatbot::model::{Card, CardBody};
-use crate::inbox::{AuthorKind, ConversationState};
+use crate::conversation::{AuthorKind, ConversationState};
 use serde::{Deserialize, Serialize};
 
 /// A message as the visitor sees it. Bot messages are sanitized HTML (`html`); everything

@@ -3,11 +3,13 @@
 //! visitor proves who they are with the token their frame keeps.
 use super::{Prompt, VisitorEvent, VisitorMessage, VisitorView};
 use crate::backend::entities::{conversation, event, message, user, visitor};
-use crate::backend::{db::write_txn, hub};
+use crate::backend::{db::write_txn, realtime::hub};
 use crate::chatbot::model::{Card, CardBody};
+use crate::conversation::engine::{self, Sender};
+use crate::conversation::{
+    flow, presence, AuthorKind, ConversationState, EventPayload, MessageView,
+};
 use crate::error::AppError;
-use crate::inbox::service::{self as engine, Sender};
-use crate::inbox::{flow, presence, AuthorKind, ConversationState, EventPayload, MessageView};
 use sea_orm::{
     sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -126,7 +128,7 @@ pub async fn start(
     let txn = write_txn(db).await?;
     let c = flow::run(&txn, c, &cards, 0, online, false).await?;
     txn.commit().await?;
-    hub::wake(db, c.company_id, c.id).await;
+    hub::wake(db).await;
     view(db, &v, &c, &cards).await
 }
 
@@ -153,7 +155,7 @@ pub async fn resume(
             .ok_or(AppError::Internal)?;
         engine::write_conversation_event(&txn, &c).await?;
         txn.commit().await?;
-        hub::wake(db, c.company_id, c.id).await;
+        hub::wake(db).await;
     }
     let cards = flow::cards(db, &c).await?;
     view(db, &v, &c, &cards).await
@@ -182,7 +184,7 @@ pub async fn answer(
     let txn = write_txn(db).await?;
     let after = flow::apply_answer(&txn, &c, &cards, index, answered, online).await?;
     txn.commit().await?;
-    hub::wake(db, c.company_id, c.id).await;
+    hub::wake(db).await;
     let c = match after {
         Some(c) => c,
         None => conversation::Entity::find_by_id(c.id)
@@ -195,14 +197,21 @@ pub async fn answer(
 
 /// A message from the visitor; a retry with the same client id is stored once (R1).
 pub async fn send(
-    db: &DatabaseConnection,
+    writer: &crate::conversation::writer::Writer,
     token: &str,
     conversation_id: &str,
     body: &str,
     client_id: Option<&str>,
 ) -> Result<VisitorMessage, AppError> {
-    let (v, c) = own(db, token, conversation_id).await?;
-    let (m, _) = engine::send(db, &c.id.to_string(), Sender::Visitor(&v), body, client_id).await?;
+    let (v, c) = own(writer.db(), token, conversation_id).await?;
+    let (m, _) = engine::send(
+        writer,
+        &c.id.to_string(),
+        Sender::Visitor(&v),
+        body,
+        client_id,
+    )
+    .await?;
     Ok(to_visitor(&(&m).into(), None))
 }
 
@@ -282,51 +291,36 @@ async fn view(
     })
 }
 
-/// The visitor's events after `after` (their stream's Last-Event-ID), in order.
-pub async fn events_after(
+/// Whether this visitor token owns this conversation (before its stream opens).
+pub async fn check(
     db: &DatabaseConnection,
     token: &str,
     conversation_id: &str,
-    after: i64,
-) -> Result<Vec<(i64, VisitorEvent)>, AppError> {
-    let (_, c) = own(db, token, conversation_id).await?;
-    events_of(db, c.id, after).await
+) -> Result<(), AppError> {
+    own(db, token, conversation_id).await.map(|_| ())
 }
 
-pub async fn events_of(
-    db: &DatabaseConnection,
-    conversation_id: Uuid,
-    after: i64,
-) -> Result<Vec<(i64, VisitorEvent)>, AppError> {
-    let events = engine::conversation_events_after(db, conversation_id, after).await?;
-    let author_ids = events.iter().filter_map(|(_, e)| match e {
-        EventPayload::Message { message } => message
-            .author_id
-            .as_deref()
-            .and_then(|a| Uuid::parse_str(a).ok()),
-        EventPayload::Conversation { .. } => None,
-    });
-    let names = names(db, author_ids).await?;
-    Ok(events
-        .into_iter()
-        .map(|(id, e)| {
-            let e = match e {
-                EventPayload::Message { message } => {
-                    let name = message
-                        .author_id
-                        .as_deref()
-                        .and_then(|a| Uuid::parse_str(a).ok())
-                        .and_then(|a| names.get(&a).cloned());
-                    VisitorEvent::Message {
-                        message: to_visitor(&message, name),
-                    }
-                }
-                EventPayload::Conversation { conversation } => VisitorEvent::State {
-                    state: conversation.state,
-                    agent_name: conversation.assignee_name,
-                },
-            };
-            (id, e)
-        })
-        .collect())
+/// What the visitor sees of an event: messages (an agent's with their name) and state
+/// changes; nothing else.
+pub fn visitor_event(
+    payload: &EventPayload,
+    names: &HashMap<Uuid, String>,
+) -> Option<VisitorEvent> {
+    match payload {
+        EventPayload::Message { message } => {
+            let name = message
+                .author_id
+                .as_deref()
+                .and_then(|a| Uuid::parse_str(a).ok())
+                .and_then(|a| names.get(&a).cloned());
+            Some(VisitorEvent::Message {
+                message: to_visitor(message, name),
+            })
+        }
+        EventPayload::Conversation { conversation } => Some(VisitorEvent::State {
+            state: conversation.state,
+            agent_name: conversation.assignee_name.clone(),
+        }),
+        EventPayload::User { .. } => None,
+    }
 }

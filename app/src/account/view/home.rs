@@ -1,7 +1,7 @@
 //! The start page after login: a welcome, and the first steps with Leadline until they are
 //! done (create a playbook, paste its snippet, go online in Live Chat).
+use crate::account::Me;
 use crate::account::{api::get_checklist, Checklist};
-use crate::ui::shell::Me;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

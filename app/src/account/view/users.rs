@@ -1,8 +1,8 @@
 //! The Users page (F6.3): list users, "Add user", change role and permission, deactivate.
 use crate::account::api::{list_users, AddUser, SetUserActive, UpdateUser};
+use crate::account::Me;
 use crate::account::{Role, UserRow};
 use crate::ui::forms::{field_error, form_error, FormError, TextField};
-use crate::ui::shell::Me;
 use crate::ui::states::{ErrorState, NotAllowed};
 use leptos::prelude::*;
 use leptos_meta::Title;

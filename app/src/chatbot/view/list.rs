@@ -1,7 +1,7 @@
 //! Leads > Chatbot: the list of playbooks and "Add playbook" (F1.1).
+use crate::account::Me;
 use crate::chatbot::api::{list_playbooks, CreatePlaybook};
 use crate::ui::forms::FormError;
-use crate::ui::shell::Me;
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;

@@ -2,12 +2,11 @@
 //! and "Close conversation"; the whole transcript; the composer; what the visitor told the
 //! bot and the CRM item made from it.
 use super::super::api::{send_message, AssignToMe, CloseConversation, Reassign};
-use super::super::{
-    Assignee, AuthorKind, ConversationDetail, ConversationState, ConversationView, MessageView,
-};
+use super::super::{Assignee, ConversationDetail};
 use super::{author_label, Draft, Live};
+use crate::account::Me;
+use crate::conversation::{AuthorKind, ConversationState, ConversationView, MessageView};
 use crate::error::AppError;
-use crate::ui::shell::Me;
 use crate::ui::text::LinkedText;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;

@@ -5,12 +5,10 @@ use super::api::{
     get_conversation, get_folder_counts, list_assignees, list_conversations, online_status,
     Reassign, SetOnline,
 };
-use super::{
-    AuthorKind, ConversationDetail, ConversationState, ConversationSummary, ConversationView,
-    Folder, FolderCounts, MessageView, PAGE_SIZE,
-};
+use super::{ConversationDetail, ConversationSummary, Folder, FolderCounts, PAGE_SIZE};
+use crate::account::Me;
+use crate::conversation::{AuthorKind, ConversationState, ConversationView, MessageView};
 use crate::error::AppError;
-use crate::ui::shell::Me;
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;

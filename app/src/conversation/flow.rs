@@ -3,7 +3,7 @@
 //! visitor (a question, a qualification, a capture) becomes the conversation's `flow_card`
 //! until answered; the Live Chat card waits for an agent or goes offline, and the offline
 //! flow qualifies or rejects the prospect and creates the chosen CRM item once the flow ends.
-use super::service::{append, transition_in, write_conversation_event};
+use super::engine::{append, transition_in, write_conversation_event};
 use super::{AuthorKind, ConversationState};
 use crate::backend::entities::conversation;
 use crate::chatbot::model::{CaptureField, Card, CardBody, CrmItem, OfflineOutcome};
@@ -13,9 +13,11 @@ use crate::error::AppError;
 use crate::ui::text::escape_html;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
+use ConversationState::{Missed, Waiting};
 
 /// The cards of the conversation's playbook (none if the playbook was deleted).
 pub async fn cards(
@@ -115,10 +117,7 @@ pub(crate) async fn run(
                         let deadline =
                             OffsetDateTime::now_utc() + Duration::seconds(i64::from(*wait_seconds));
                         let changes = vec![
-                            (
-                                conversation::Column::State,
-                                Expr::value(ConversationState::Waiting.as_str()),
-                            ),
+                            (conversation::Column::State, Expr::value(Waiting.as_str())),
                             (
                                 conversation::Column::WaitDeadline,
                                 Expr::value(Some(deadline)),
@@ -422,4 +421,41 @@ pub(crate) async fn apply_answer(
     )
     .await?;
     Ok(Some(run(txn, c, cards, index + 1, online, false).await?))
+}
+
+/// Marks every waiting conversation whose deadline has passed as missed and runs the Live
+/// Chat card's offline flow in the same transaction, each exactly once (any instance may run
+/// this, any number of times). A missed conversation stays in Unassigned, open to agents.
+/// Returns the conversations this call moved.
+pub async fn expire_overdue(
+    db: &sea_orm::DatabaseConnection,
+    now: OffsetDateTime,
+) -> Result<Vec<conversation::Model>, AppError> {
+    let overdue = conversation::Entity::find()
+        .filter(conversation::Column::State.eq(Waiting.as_str()))
+        .filter(conversation::Column::WaitDeadline.lte(now))
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut moved = Vec::new();
+    for c in overdue {
+        let txn = crate::backend::db::write_txn(db).await?;
+        let changes = vec![
+            (conversation::Column::State, Expr::value(Missed.as_str())),
+            (conversation::Column::MissedAt, Expr::value(Some(now))),
+            (
+                conversation::Column::WaitDeadline,
+                Expr::value(Option::<OffsetDateTime>::None),
+            ),
+        ];
+        let Some(c) = transition_in(&txn, c.id, c.company_id, &[Waiting], None, changes).await?
+        else {
+            continue;
+        };
+        let c = went_offline(&txn, c).await?;
+        txn.commit().await?;
+        crate::backend::realtime::hub::wake(db).await;
+        moved.push(c);
+    }
+    Ok(moved)
 }

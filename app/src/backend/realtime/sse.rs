@@ -1,0 +1,152 @@
+//! Event streams (SSE). A stream first catches up from the event table after its resume
+//! point, then follows the shared fan-out's batches: every event carries `id: <event id>`,
+//! a reconnect resumes after its Last-Event-ID, heartbeats keep proxies from closing an idle
+//! stream, and nothing is missed or sent twice. A stream that lags behind the fan-out reads
+//! from the table again, as a reconnect would.
+use crate::error::AppError;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, Sse};
+use futures::future::BoxFuture;
+use futures::Stream;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{error::RecvError, Receiver};
+use tokio::time::Instant;
+
+/// How often an idle stream sends a comment (and runs its reader's `tick`).
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Where a stream resumes: the `Last-Event-ID` header of a reconnecting browser, else the
+/// `after` the page got with its first view; None when neither says.
+pub fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(after)
+        .map(|a| a.max(0))
+}
+
+/// One stream's view of the shared batches.
+pub trait Reader: Send + Sync + 'static {
+    type Batch: Send + Sync + 'static;
+    /// This reader's events after `after`, read from the table (at the start and after
+    /// lagging), with the last event id read; None when there is nothing newer.
+    fn load(
+        &self,
+        after: i64,
+    ) -> BoxFuture<'static, Result<Option<(Arc<Self::Batch>, i64)>, AppError>>;
+    /// Appends the events of `batch` after `after` that this reader may see; returns the new
+    /// resume point. An error ends the stream (the reader lost access).
+    fn pick(&self, batch: &Self::Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError>;
+    /// Runs on every heartbeat (presence leases, access checks); an error ends the stream.
+    fn tick(&self) -> BoxFuture<'static, Result<(), AppError>>;
+}
+
+/// An event as sent: its id, name and data (shared by every stream that sends it).
+pub type Sent = (i64, &'static str, Arc<str>);
+
+struct State<R: Reader> {
+    reader: R,
+    after: i64,
+    live: Receiver<Arc<R::Batch>>,
+    pending: VecDeque<Event>,
+    catching_up: bool,
+    next_tick: Instant,
+    started: bool,
+    ended: bool,
+}
+
+impl<R: Reader> State<R> {
+    fn take(&mut self, picked: Vec<Sent>) {
+        for (id, name, data) in picked {
+            self.pending
+                .push_back(Event::default().id(id.to_string()).event(name).data(&*data));
+        }
+    }
+
+    /// The reader lost access: say so once and end; a reconnect will be refused.
+    fn deny(&mut self, e: AppError) -> Event {
+        tracing::debug!(error = %e, "event stream ends");
+        self.ended = true;
+        let data = serde_json::to_string(&e).unwrap_or_default();
+        Event::default().event("denied").data(data)
+    }
+}
+
+/// A stream of `reader`'s events after `after`; `live` must be subscribed before the first
+/// read from the table, so no batch falls between the two.
+pub fn stream<R: Reader>(
+    after: i64,
+    live: Receiver<Arc<R::Batch>>,
+    reader: R,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let state = State {
+        reader,
+        after,
+        live,
+        pending: VecDeque::new(),
+        catching_up: true,
+        next_tick: Instant::now() + HEARTBEAT,
+        started: false,
+        ended: false,
+    };
+    let s = futures::stream::unfold(state, |mut st| async move {
+        if st.ended {
+            return None;
+        }
+        if !st.started {
+            st.started = true;
+            // Reconnect after 1–3 s, so a restarted server is not hit by all at once.
+            let jitter = 1000 + (rand::random::<u64>() % 2000);
+            let hello = Event::default()
+                .retry(Duration::from_millis(jitter))
+                .comment("leadline");
+            return Some((Ok(hello), st));
+        }
+        loop {
+            if let Some(e) = st.pending.pop_front() {
+                return Some((Ok(e), st));
+            }
+            if st.catching_up {
+                match st.reader.load(st.after).await {
+                    Ok(Some((batch, last))) => {
+                        let mut picked = Vec::new();
+                        match st.reader.pick(&batch, st.after, &mut picked) {
+                            Ok(after) => st.after = after.max(last),
+                            Err(e) => return Some((Ok(st.deny(e)), st)),
+                        }
+                        st.take(picked);
+                    }
+                    Ok(None) => st.catching_up = false,
+                    Err(e) => return Some((Ok(st.deny(e)), st)),
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(st.next_tick) => {
+                    st.next_tick = Instant::now() + HEARTBEAT;
+                    if let Err(e) = st.reader.tick().await {
+                        return Some((Ok(st.deny(e)), st));
+                    }
+                    return Some((Ok(Event::default().comment("")), st));
+                }
+                batch = st.live.recv() => match batch {
+                    Ok(batch) => {
+                        let mut picked = Vec::new();
+                        match st.reader.pick(&batch, st.after, &mut picked) {
+                            Ok(after) => st.after = after,
+                            Err(e) => return Some((Ok(st.deny(e)), st)),
+                        }
+                        st.take(picked);
+                    }
+                    Err(RecvError::Lagged(_)) => st.catching_up = true,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(s)
+}
