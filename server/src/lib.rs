@@ -155,6 +155,33 @@ async fn wait_timers(db: DatabaseConnection) {
     }
 }
 
+/// Raises this process's open-file soft limit to its hard limit (each open event stream is
+/// a socket; B3 holds 19,000 of them). Returns the limit now in force.
+pub fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+                return None;
+            }
+            if r.rlim_cur < r.rlim_max {
+                r.rlim_cur = r.rlim_max;
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &r) != 0 {
+                    return None;
+                }
+            }
+        }
+        Some(r.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

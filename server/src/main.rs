@@ -62,6 +62,9 @@ async fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            if let Some(n) = server::raise_open_file_limit() {
+                tracing::debug!(open_files = n, "open-file limit");
+            }
             let listener = match tokio::net::TcpListener::bind(config.addr).await {
                 Ok(l) => l,
                 Err(e) => return fail(format!("cannot listen on {}: {e}", config.addr)),

@@ -8,9 +8,16 @@ use argon2::{
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
+/// How many sign-ins may wait for the pool; past that a flood is refused at once (429)
+/// instead of queueing without end (B6).
+const MAX_WAITING: usize = 64;
+
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// Hashes waiting for or holding a permit, and how many may.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    max_waiting: usize,
     /// Verified against when the email is unknown, so that path costs as much as a wrong password.
     decoy_hash: Arc<str>,
 }
@@ -29,24 +36,49 @@ fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
 }
 
 impl Passwords {
-    /// `concurrency` hashes may run at once; the rest wait their turn.
+    /// `concurrency` hashes may run at once; the rest wait their turn, up to a bound.
     pub fn new(concurrency: usize) -> Self {
         let decoy = uuid::Uuid::new_v4().to_string();
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            queued: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            max_waiting: MAX_WAITING,
             decoy_hash: hash_now(&decoy)
                 .expect("hashing a fixed-size random string cannot fail")
                 .into(),
         }
     }
 
+    /// For a server with `cores` cores: hashing may use half of them (at least one), so a
+    /// flood of sign-ins always leaves the chat a core (B6).
+    pub fn for_cores(cores: usize) -> Self {
+        Self::new((cores / 2).max(1))
+    }
+
+    /// A turn on the pool, or 429 when too many are already waiting.
+    async fn turn(&self) -> Result<Turn, AppError> {
+        use std::sync::atomic::Ordering;
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::TooManyRequests(
+                "Too many sign-ins at once. Try again in a moment.".into(),
+            ));
+        }
+        let queued = self.queued.clone();
+        let permit = self.permits.clone().acquire_owned().await;
+        let turn = Turn {
+            _permit: permit.ok(),
+            queued,
+        };
+        match turn._permit {
+            Some(_) => Ok(turn),
+            None => Err(AppError::Internal),
+        }
+    }
+
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_string();
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let _turn = self.turn().await?;
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
             .map_err(|e| {
@@ -65,11 +97,7 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.decoy_hash).to_string();
         let password = password.to_string();
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let _turn = self.turn().await?;
         let matched = tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash)?;
             Ok::<bool, argon2::password_hash::Error>(
@@ -91,6 +119,19 @@ impl Passwords {
     }
 }
 
+/// A permit of the pool; leaving the queue when dropped.
+struct Turn {
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.queued
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +144,27 @@ mod tests {
         assert!(p.verify("correct horse", Some(&h)).await.unwrap());
         assert!(!p.verify("wrong horse", Some(&h)).await.unwrap());
         assert!(!p.verify("correct horse", None).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_past_the_queue_bound_is_refused_not_queued() {
+        let mut p = Passwords::new(1);
+        p.max_waiting = 4;
+        let h = p.hash("correct horse").await.unwrap();
+        let tries = (0..44).map(|_| {
+            let (p, h) = (p.clone(), h.clone());
+            tokio::spawn(async move { p.verify("wrong", Some(&h)).await })
+        });
+        let mut refused = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                Ok(false) => {}
+                Err(AppError::TooManyRequests(_)) => refused += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(refused >= 40, "refused {refused}");
+        // The queue drains: a sign-in afterwards gets its turn.
+        assert!(p.verify("correct horse", Some(&h)).await.unwrap());
     }
 }

@@ -34,7 +34,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             leptos_options,
-            passwords: Passwords::new(cores),
+            passwords: Passwords::for_cores(cores),
             login_limits: Arc::new(LoginLimits::default()),
             visitor_limits: Arc::new(VisitorLimits::default()),
             installed: Arc::new(AtomicBool::new(false)),
