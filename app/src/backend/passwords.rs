@@ -151,10 +151,12 @@ mod tests {
         let mut p = Passwords::new(1);
         p.max_waiting = 4;
         let h = p.hash("correct horse").await.unwrap();
-        let tries = (0..44).map(|_| {
-            let (p, h) = (p.clone(), h.clone());
-            tokio::spawn(async move { p.verify("wrong", Some(&h)).await })
-        });
+        let tries: Vec<_> = (0..44)
+            .map(|_| {
+                let (p, h) = (p.clone(), h.clone());
+                tokio::spawn(async move { p.verify("wrong", Some(&h)).await })
+            })
+            .collect();
         let mut refused = 0;
         for t in tries {
             match t.await.unwrap() {
