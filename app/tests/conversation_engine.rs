@@ -2,8 +2,9 @@
 //! on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
-use app::conversation::engine::{self as service, Sender};
+use app::conversation::engine as service;
 use app::conversation::feed::{self, Scope};
+use app::conversation::messages::{self, Sender};
 use app::conversation::writer::Writer;
 use app::conversation::{ConversationState, EventPayload};
 use app::inbox::service as inbox;
@@ -76,11 +77,11 @@ async fn every_transition_allowed_and_refused() {
         let w = world(&tdb).await;
         let (v, id) = waiting(&w, 60).await;
         // A visitor can talk while waiting; an agent must take the conversation first.
-        service::send(&w.writer, &id, Sender::Visitor(&v), "Hello?", Some("v-1"))
+        messages::send(&w.writer, &id, Sender::Visitor(&v), "Hello?", Some("v-1"))
             .await
             .unwrap();
         conflict(
-            service::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
+            messages::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
             "Assign the conversation",
         );
 
@@ -92,10 +93,10 @@ async fn every_transition_allowed_and_refused() {
         assert!(c.wait_deadline.is_none(), "the timer stops once taken");
         // B cannot take it, see it, reply or act on it (F3.5).
         not_found(service::assign_to_me(&w.db, &w.b, &id).await);
-        not_found(service::send(&w.writer, &id, Sender::Agent(&w.b), "Mine!", None).await);
+        not_found(messages::send(&w.writer, &id, Sender::Agent(&w.b), "Mine!", None).await);
         not_found(service::reassign(&w.db, &w.b, &id, None).await);
         not_found(service::close(&w.db, &w.b, &id).await);
-        service::send(
+        messages::send(
             &w.writer,
             &id,
             Sender::Agent(&w.a),
@@ -110,8 +111,8 @@ async fn every_transition_allowed_and_refused() {
             .await
             .unwrap();
         assert_eq!(c.assignee_id, Some(w.b.user_id));
-        not_found(service::send(&w.writer, &id, Sender::Agent(&w.a), "still me?", None).await);
-        service::send(&w.writer, &id, Sender::Agent(&w.b), "B here", None)
+        not_found(messages::send(&w.writer, &id, Sender::Agent(&w.a), "still me?", None).await);
+        messages::send(&w.writer, &id, Sender::Agent(&w.b), "B here", None)
             .await
             .unwrap();
         // B unassigns; anyone may take it again.
@@ -133,7 +134,7 @@ async fn every_transition_allowed_and_refused() {
         );
         conflict(service::close(&w.db, &w.a, &id).await, "cannot be reopened");
         conflict(
-            service::send(&w.writer, &id, Sender::Visitor(&v), "hello?", None).await,
+            messages::send(&w.writer, &id, Sender::Visitor(&v), "hello?", None).await,
             "closed",
         );
         // The transcript says who joined and that it closed, in order (F2.3, F2.5).
@@ -186,7 +187,7 @@ async fn nobody_online_means_missed_at_once_and_still_answerable() {
         assert_eq!(unassigned[0].conversation.id, id, "{}", tdb.kind());
         assert_eq!(unassigned[0].conversation.state, ConversationState::Missed);
         conflict(
-            service::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
+            messages::send(&w.writer, &id, Sender::Agent(&w.a), "Hi", None).await,
             "Assign the conversation",
         );
         // Handed straight to someone from Unassigned, or taken: either way it is answered.
@@ -199,7 +200,7 @@ async fn nobody_online_means_missed_at_once_and_still_answerable() {
         );
         service::reassign(&w.db, &w.b, &id, None).await.unwrap();
         service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
-        service::send(
+        messages::send(
             &w.writer,
             &id,
             Sender::Agent(&w.a),
@@ -266,12 +267,12 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
         let w = world(&tdb).await;
         let (v, id) = waiting(&w, 60).await;
         let (first, new) =
-            service::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+            messages::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
                 .await
                 .unwrap();
         assert!(new);
         let (again, new) =
-            service::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
+            messages::send(&w.writer, &id, Sender::Visitor(&v), "Hi", Some("client-1"))
                 .await
                 .unwrap();
         assert!(!new);
@@ -288,7 +289,7 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
             let id = id.clone();
             let v = v.clone();
             tokio::spawn(async move {
-                service::send(
+                messages::send(
                     &writer,
                     &id,
                     Sender::Visitor(&v),
@@ -309,9 +310,9 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
         assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "{}", tdb.kind());
         // Bad input is refused on its field, and loses nothing.
         let long = "x".repeat(4001);
-        let r = service::send(&w.writer, &id, Sender::Visitor(&v), &long, None).await;
+        let r = messages::send(&w.writer, &id, Sender::Visitor(&v), &long, None).await;
         assert!(r.unwrap_err().for_field("message").is_some());
-        let r = service::send(&w.writer, &id, Sender::Visitor(&v), "   ", None).await;
+        let r = messages::send(&w.writer, &id, Sender::Visitor(&v), "   ", None).await;
         assert!(r.unwrap_err().for_field("message").is_some());
         assert_eq!(
             service::transcript(&w.db, first.conversation_id)
@@ -322,7 +323,7 @@ async fn a_retried_send_is_stored_once_and_concurrent_sends_are_numbered() {
         );
         // Another visitor cannot write into this conversation.
         let stranger = service::new_visitor(&w.db, w.a.company_id).await.unwrap();
-        not_found(service::send(&w.writer, &id, Sender::Visitor(&stranger), "hi", None).await);
+        not_found(messages::send(&w.writer, &id, Sender::Visitor(&stranger), "hi", None).await);
     }
 }
 
@@ -336,14 +337,14 @@ async fn events_replay_exactly_what_was_missed() {
         // start (bot) and waiting.
         assert_eq!(all.len(), 2);
         let seen = all.last().unwrap().0;
-        service::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
+        messages::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
             .await
             .unwrap();
-        service::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
+        messages::send(&w.writer, &id, Sender::Visitor(&v), "one", Some("1"))
             .await
             .unwrap();
         service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
-        service::send(&w.writer, &id, Sender::Agent(&w.a), "two", None)
+        messages::send(&w.writer, &id, Sender::Agent(&w.a), "two", None)
             .await
             .unwrap();
         let missed = events(&w, cid, seen).await;
@@ -430,7 +431,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
         let mut ids = Vec::new();
         for n in 0..PAGE_SIZE + 2 {
             let (v, id) = waiting(&w, 60).await;
-            service::send(
+            messages::send(
                 &w.writer,
                 &id,
                 Sender::Visitor(&v),
@@ -439,7 +440,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             )
             .await
             .unwrap();
-            service::send(
+            messages::send(
                 &w.writer,
                 &id,
                 Sender::Visitor(&v),
@@ -451,7 +452,7 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             ids.push(id);
         }
         // The bot's HTML is shown as plain text; a taken one carries its assignee's name.
-        service::send(
+        messages::send(
             &w.writer,
             &ids[0],
             Sender::Bot,
@@ -544,7 +545,7 @@ async fn a_later_event_never_commits_before_an_open_earlier_one() {
         .unwrap();
         let writer = w.writer.clone();
         let later = tokio::spawn(async move {
-            service::send(&writer, &id, Sender::Visitor(&v), "later", Some("later"))
+            messages::send(&writer, &id, Sender::Visitor(&v), "later", Some("later"))
                 .await
                 .unwrap()
         });

@@ -1,6 +1,6 @@
 //! The account rules, on a database connection: setup, authentication, user administration.
 use super::{Role, UserRow, BAD_LOGIN};
-use crate::backend::authz::Actor;
+use crate::backend::actor::Actor;
 use crate::backend::entities::{company, installation, user};
 use crate::backend::errors::unique_or_internal;
 use crate::backend::passwords::Passwords;

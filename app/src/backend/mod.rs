@@ -1,4 +1,5 @@
 //! Server-only plumbing: database, entities, sessions, authorization, password hashing.
+pub mod actor;
 pub mod authz;
 pub mod db;
 pub mod entities;

@@ -4,7 +4,7 @@ use super::images::{sniff, ImageKind};
 use super::model::{self, Audience, Card, CardBody, PlaybookSettings, TargetRule};
 use super::sanitize::sanitize;
 use super::{LiveChatStatus, PlaybookDetail, PlaybookSummary, Template, SAVE_CONFLICT};
-use crate::backend::authz::Actor;
+use crate::backend::actor::Actor;
 use crate::backend::entities::{card, playbook, upload};
 use crate::backend::rfc3339;
 use crate::error::AppError;

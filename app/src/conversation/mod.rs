@@ -9,6 +9,8 @@ pub mod feed;
 #[cfg(feature = "ssr")]
 pub mod flow;
 #[cfg(feature = "ssr")]
+pub mod messages;
+#[cfg(feature = "ssr")]
 pub mod presence;
 #[cfg(feature = "ssr")]
 pub mod writer;

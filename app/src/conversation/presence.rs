@@ -1,7 +1,7 @@
 //! Presence (F3.1): a user is online while their "Online" toggle is on *and* their inbox
 //! holds a live lease, renewed by heartbeat. A closed laptop stops renewing, so the company
 //! does not stay "online" forever.
-use crate::backend::authz::Actor;
+use crate::backend::actor::Actor;
 use crate::backend::entities::presence;
 use crate::error::AppError;
 use sea_orm::{

@@ -13,7 +13,7 @@ use crate::backend::{
     state::{app_state, reply},
 };
 #[cfg(feature = "ssr")]
-use crate::conversation::{engine, presence};
+use crate::conversation::{engine, messages, presence};
 
 /// The "Online" toggle (F3.1); on also starts the presence lease.
 #[server(prefix = "/api", endpoint = "inbox/online")]
@@ -124,10 +124,10 @@ pub async fn send_message(
         async {
             let actor = authz::actor().await?;
             let state = app_state()?;
-            let (m, _) = engine::send(
+            let (m, _) = messages::send(
                 &state.writer,
                 &id,
-                engine::Sender::Agent(&actor),
+                messages::Sender::Agent(&actor),
                 &body,
                 client_id.as_deref(),
             )

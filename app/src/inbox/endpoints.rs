@@ -2,7 +2,8 @@
 //! messages and folder counts this user may see (F3.2, F3.5), resumable by Last-Event-ID.
 //! While it is open it renews the user's presence lease (F3.1).
 use super::FolderCounts;
-use crate::backend::authz::{actor_from_session, Actor};
+use crate::backend::actor::Actor;
+use crate::backend::authz::actor_from_session;
 use crate::backend::entities::user;
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};

@@ -1,7 +1,7 @@
 //! What agents read: folder lists, folder counts, the opened conversation, the people a
 //! conversation can be handed to (F3.2–F3.5).
 use super::{Assignee, ConversationDetail, ConversationSummary, Folder, FolderCounts};
-use crate::backend::authz::Actor;
+use crate::backend::actor::Actor;
 use crate::backend::entities::{conversation, message, user};
 use crate::conversation::engine::{parse_id, transcript, view, view_named, visible_to};
 use crate::conversation::{AuthorKind, ConversationState};

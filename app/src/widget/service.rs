@@ -5,7 +5,8 @@ use super::{Prompt, VisitorEvent, VisitorMessage, VisitorView};
 use crate::backend::entities::{conversation, event, message, user, visitor};
 use crate::backend::{db::write_txn, realtime::hub};
 use crate::chatbot::model::{Card, CardBody};
-use crate::conversation::engine::{self, Sender};
+use crate::conversation::engine;
+use crate::conversation::messages::{self, Sender};
 use crate::conversation::{
     flow, presence, AuthorKind, ConversationState, EventPayload, MessageView,
 };
@@ -204,7 +205,7 @@ pub async fn send(
     client_id: Option<&str>,
 ) -> Result<VisitorMessage, AppError> {
     let (v, c) = own(writer.db(), token, conversation_id).await?;
-    let (m, _) = engine::send(
+    let (m, _) = messages::send(
         writer,
         &c.id.to_string(),
         Sender::Visitor(&v),

@@ -44,7 +44,7 @@ pub fn RichText(
     };
     let file_id = format!("{id}-image");
     let on_file = move |ev: leptos::ev::Event| {
-        super::editor::upload_chosen_image(ev, move |result| match result {
+        upload_chosen_image(ev, move |result| match result {
             Ok(url) => {
                 upload_error.set(None);
                 #[cfg(feature = "hydrate")]
@@ -154,5 +154,57 @@ fn ask(question: &str) -> Option<String> {
     {
         let _ = question;
         None
+    }
+}
+
+/// Uploads the image chosen in a file input (its `change` event) and hands `done` its URL,
+/// or a message for the field. The input is cleared, so the same file can be chosen again.
+pub fn upload_chosen_image(ev: leptos::ev::Event, done: impl Fn(Result<String, String>) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        leptos::task::spawn_local(async move { done(upload_image(file).await) });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, done);
+}
+
+/// Uploads an image file to Leadline; answers its URL, or a message for the field.
+#[cfg(feature = "hydrate")]
+async fn upload_image(file: web_sys::File) -> Result<String, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let failed = || "The upload failed. Check your connection and try again.".to_string();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&file);
+    let response = JsFuture::from(window().fetch_with_str_and_init("/api/uploads", &init))
+        .await
+        .map_err(|_| failed())?;
+    let response: web_sys::Response = response.unchecked_into();
+    let text = JsFuture::from(response.text().map_err(|_| failed())?)
+        .await
+        .map_err(|_| failed())?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| failed())?;
+        v["url"].as_str().map(str::to_string).ok_or_else(failed)
+    } else if response.status() == 413 {
+        Err("Images can be at most 2 MB.".into())
+    } else {
+        Err(serde_json::from_str::<crate::error::AppError>(&text)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| failed()))
     }
 }

@@ -1,0 +1,83 @@
+//! Sending a message (F2, F3.3): who may write where, what a message may hold, and the
+//! hand-over to the group-commit writer, which acknowledges only after the commit (R1).
+use super::engine::{not_found, parse_id, visible_to};
+use super::writer::{Draft, Stored, Writer};
+use super::{AuthorKind, ConversationState, MAX_MESSAGE_CHARS};
+use crate::backend::actor::Actor;
+use crate::backend::entities::{conversation, visitor};
+use crate::error::AppError;
+use sea_orm::EntityTrait;
+
+/// Who sends a message.
+pub enum Sender<'a> {
+    Visitor(&'a visitor::Model),
+    Agent(&'a Actor),
+    Bot,
+}
+
+/// Stores a message, acknowledged only once committed (R1). A retry with the same client id
+/// returns the stored message instead of storing it twice; the bool says whether it is new.
+/// Concurrent sends share one commit (`super::writer`).
+pub async fn send(
+    writer: &Writer,
+    conversation_id: &str,
+    sender: Sender<'_>,
+    body: &str,
+    client_id: Option<&str>,
+) -> Stored {
+    let db = writer.db();
+    let id = parse_id(conversation_id)?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::validation("message", "Write a message first."));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(AppError::validation(
+            "message",
+            format!("Messages can be at most {MAX_MESSAGE_CHARS} characters."),
+        ));
+    }
+    if client_id.is_some_and(|c| c.is_empty() || c.len() > 64) {
+        return Err(AppError::validation(
+            "client_id",
+            "The message id is not valid.",
+        ));
+    }
+    let c = conversation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let (kind, author_id) = match &sender {
+        Sender::Visitor(v) => {
+            if c.visitor_id != v.id {
+                return Err(not_found());
+            }
+            (AuthorKind::Visitor, None)
+        }
+        Sender::Agent(actor) => {
+            // F3.5: only the assignee speaks in an assigned conversation.
+            if !visible_to(actor, &c) {
+                return Err(not_found());
+            }
+            if c.assignee_id != Some(actor.user_id) {
+                return Err(AppError::Conflict(
+                    "Assign the conversation to yourself to reply.".into(),
+                ));
+            }
+            (AuthorKind::Agent, Some(actor.user_id))
+        }
+        Sender::Bot => (AuthorKind::Bot, None),
+    };
+    if c.state == ConversationState::Closed.as_str() {
+        return Err(AppError::Conflict("This conversation is closed.".into()));
+    }
+    writer
+        .write(Draft {
+            conversation: c,
+            kind,
+            author_id,
+            body: body.to_string(),
+            client_id: client_id.map(str::to_string),
+        })
+        .await
+}
