@@ -176,7 +176,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
                 }
             }
         }
-        Some(r.rlim_cur as u64)
+        Some(r.rlim_cur)
     }
     #[cfg(not(unix))]
     None

@@ -30,8 +30,29 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// Runs the migrations. On PostgreSQL, servers started at the same moment take turns (a
+/// session advisory lock held on one connection), so only the first one migrates.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    use sea_orm::DbBackend;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    const MIGRATION_LOCK: i64 = 4_242_002;
+    let pool = db.get_postgres_connection_pool();
+    let mut turn = pool
+        .acquire()
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let lock = |sql: &'static str| sea_orm::sqlx::query(sql).bind(MIGRATION_LOCK);
+    lock("SELECT pg_advisory_lock($1)")
+        .execute(&mut *turn)
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let result = Migrator::up(db, None).await;
+    let _ = lock("SELECT pg_advisory_unlock($1)")
+        .execute(&mut *turn)
+        .await;
+    result
 }
 
 /// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so

@@ -80,7 +80,7 @@ struct AgentReader {
 impl sse::Reader for AgentReader {
     type Batch = Batch;
 
-    fn load(&self, after: i64) -> BoxFuture<'static, Result<Option<(Arc<Batch>, i64)>, AppError>> {
+    fn load(&self, after: i64) -> sse::Loaded<Batch> {
         let (db, company) = (self.db.clone(), self.actor.company_id);
         Box::pin(async move {
             Ok(feed::load(&db, Scope::Company(company), after, 500)

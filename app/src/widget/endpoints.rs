@@ -530,10 +530,7 @@ struct VisitorReader {
 impl sse::Reader for VisitorReader {
     type Batch = Batch;
 
-    fn load(
-        &self,
-        after: i64,
-    ) -> futures::future::BoxFuture<'static, Result<Option<(Arc<Batch>, i64)>, AppError>> {
+    fn load(&self, after: i64) -> sse::Loaded<Batch> {
         let (db, id) = (self.db.clone(), self.conversation_id);
         Box::pin(async move {
             Ok(feed::load(&db, Scope::Conversation(id), after, 500)

@@ -29,6 +29,9 @@ pub fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Option<i64> {
         .map(|a| a.max(0))
 }
 
+/// What a reader reads from the table: a batch and the last event id read, or nothing new.
+pub type Loaded<B> = BoxFuture<'static, Result<Option<(Arc<B>, i64)>, AppError>>;
+
 /// One stream's view of the shared batches.
 pub trait Reader: Send + Sync + 'static {
     type Batch: Send + Sync + 'static;
