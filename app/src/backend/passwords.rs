@@ -1,5 +1,7 @@
-//! Password hashing with argon2id on a bounded blocking pool, so a flood of logins
-//! cannot starve the rest of the server (B6).
+//! Password hashing with argon2id on a bounded pool of its own threads, so a flood of
+//! logins cannot starve the rest of the server (B6): at most half the cores hash at once,
+//! at the lowest scheduling priority (nice 19), so a chat message never waits behind a
+//! hash; and past a bounded queue a flood is refused at once (429) instead of queueing.
 use crate::error::AppError;
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -15,6 +17,8 @@ const MAX_WAITING: usize = 64;
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// The hashing threads' queue.
+    pool: std::sync::mpsc::SyncSender<Job>,
     /// Hashes waiting for or holding a permit, and how many may.
     queued: Arc<std::sync::atomic::AtomicUsize>,
     max_waiting: usize,
@@ -39,8 +43,10 @@ impl Passwords {
     /// `concurrency` hashes may run at once; the rest wait their turn, up to a bound.
     pub fn new(concurrency: usize) -> Self {
         let decoy = uuid::Uuid::new_v4().to_string();
+        let concurrency = concurrency.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            pool: start_pool(concurrency),
             queued: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             max_waiting: MAX_WAITING,
             decoy_hash: hash_now(&decoy)
@@ -53,6 +59,20 @@ impl Passwords {
     /// flood of sign-ins always leaves the chat a core (B6).
     pub fn for_cores(cores: usize) -> Self {
         Self::new((cores / 2).max(1))
+    }
+
+    /// Runs `f` on a hashing thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, &'static str> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.pool
+            .send(Box::new(move || {
+                let _ = done.send(f());
+            }))
+            .map_err(|_| "the hashing pool is gone")?;
+        answer.await.map_err(|_| "the hashing job was lost")
     }
 
     /// A turn on the pool, or 429 when too many are already waiting.
@@ -79,7 +99,7 @@ impl Passwords {
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_string();
         let _turn = self.turn().await?;
-        tokio::task::spawn_blocking(move || hash_now(&password))
+        self.run(move || hash_now(&password))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "hashing task failed");
@@ -98,24 +118,67 @@ impl Passwords {
         let hash = hash.unwrap_or(&self.decoy_hash).to_string();
         let password = password.to_string();
         let _turn = self.turn().await?;
-        let matched = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash)?;
-            Ok::<bool, argon2::password_hash::Error>(
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok(),
-            )
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "verify task failed");
-            AppError::Internal
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "stored hash unreadable");
-            AppError::Internal
-        })?;
+        let matched = self
+            .run(move || {
+                let parsed = PasswordHash::new(&hash)?;
+                Ok::<bool, argon2::password_hash::Error>(
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok(),
+                )
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "verify task failed");
+                AppError::Internal
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "stored hash unreadable");
+                AppError::Internal
+            })?;
         Ok(known && matched)
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// `n` threads that run hashing jobs at the lowest priority.
+fn start_pool(n: usize) -> std::sync::mpsc::SyncSender<Job> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(MAX_WAITING);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("leadline-hash-{i}"))
+            .spawn(move || {
+                lowest_priority();
+                loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a hashing thread");
+        }
+    }
+    tx
+}
+
+/// Nice 19 for the calling thread (Linux applies it to the thread alone).
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions; setpriority only changes this thread's nice value.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) != 0 {
+            tracing::debug!("could not lower the hashing thread's priority");
+        }
     }
 }
 
