@@ -7,6 +7,10 @@
 //! visible in increasing order and any reader may simply ask for `id > last`. The writers
 //! keep the lock only from their event insert to their commit (the message writer inserts
 //! its events last, in one statement). SQLite has one writer at a time already.
+//!
+//! The same trigger queues the wake for every server (`NOTIFY leadline_events`): PostgreSQL
+//! delivers it when the transaction commits, and not at all if it rolls back, so no commit
+//! with events goes unannounced and no round trip is spent on it.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
@@ -26,7 +30,7 @@ impl MigrationTrait for Migration {
         db.execute_unprepared(&format!(
             "CREATE OR REPLACE FUNCTION leadline_event_order() RETURNS trigger \
              LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock({EVENT_ORDER_LOCK}); \
-             RETURN NULL; END $$"
+             PERFORM pg_notify('leadline_events', ''); RETURN NULL; END $$"
         ))
         .await?;
         db.execute_unprepared(

@@ -25,8 +25,22 @@ pub async fn send(
     body: &str,
     client_id: Option<&str>,
 ) -> Stored {
-    let db = writer.db();
     let id = parse_id(conversation_id)?;
+    let c = conversation::Entity::find_by_id(id)
+        .one(writer.db())
+        .await?
+        .ok_or_else(not_found)?;
+    send_to(writer, c, sender, body, client_id).await
+}
+
+/// As `send`, to a conversation already read.
+pub async fn send_to(
+    writer: &Writer,
+    c: conversation::Model,
+    sender: Sender<'_>,
+    body: &str,
+    client_id: Option<&str>,
+) -> Stored {
     let body = body.trim();
     if body.is_empty() {
         return Err(AppError::validation("message", "Write a message first."));
@@ -43,10 +57,6 @@ pub async fn send(
             "The message id is not valid.",
         ));
     }
-    let c = conversation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
     let (kind, author_id) = match &sender {
         Sender::Visitor(v) => {
             if c.visitor_id != v.id {

@@ -108,22 +108,28 @@ async fn write_batch(
     ids.dedup();
     let now = OffsetDateTime::now_utc();
     if txn.get_database_backend() == DbBackend::Postgres {
+        // One statement locks the rows in id order and touches them.
         let list = ids
             .iter()
             .map(|id| format!("'{id}'"))
             .collect::<Vec<_>>()
             .join(",");
-        txn.execute_raw(Statement::from_string(
+        txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!("SELECT id FROM conversation WHERE id IN ({list}) ORDER BY id FOR UPDATE"),
+            format!(
+                "UPDATE conversation SET updated_at = $1 WHERE id IN \
+                 (SELECT id FROM conversation WHERE id IN ({list}) ORDER BY id FOR UPDATE)"
+            ),
+            [now.into()],
         ))
         .await?;
+    } else {
+        conversation::Entity::update_many()
+            .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
+            .filter(conversation::Column::Id.is_in(ids.clone()))
+            .exec(&txn)
+            .await?;
     }
-    conversation::Entity::update_many()
-        .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
-        .filter(conversation::Column::Id.is_in(ids.clone()))
-        .exec(&txn)
-        .await?;
     let client_ids: Vec<&str> = drafts
         .iter()
         .filter_map(|d| d.client_id.as_deref())

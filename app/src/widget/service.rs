@@ -205,14 +205,7 @@ pub async fn send(
     client_id: Option<&str>,
 ) -> Result<VisitorMessage, AppError> {
     let (v, c) = own(writer.db(), token, conversation_id).await?;
-    let (m, _) = messages::send(
-        writer,
-        &c.id.to_string(),
-        Sender::Visitor(&v),
-        body,
-        client_id,
-    )
-    .await?;
+    let (m, _) = messages::send_to(writer, c, Sender::Visitor(&v), body, client_id).await?;
     Ok(to_visitor(&(&m).into(), None))
 }
 

@@ -1,9 +1,10 @@
 //! Wakes: "write first, then publish". A change commits its rows and its event row, then
-//! calls `wake`: the fan-out of every server process reads what is new from the event
-//! table — the database stays the only source of truth. On SQLite (one process) a wake is an
-//! in-process signal; on PostgreSQL it is a NOTIFY with no payload, which every process
-//! (this one too) receives through its own LISTEN, so several servers behave as one.
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+//! wakes the fan-out of every server process, which reads what is new from the event table —
+//! the database stays the only source of truth. On SQLite (one process) `wake` is an
+//! in-process signal. On PostgreSQL the event table's trigger queues a `NOTIFY` (no
+//! payload) that is delivered at commit, and every process (this one too) receives it
+//! through its own LISTEN, so several servers behave as one; `wake` has nothing to do.
+use sea_orm::{DatabaseConnection, DbBackend};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
@@ -16,15 +17,10 @@ fn local() -> &'static broadcast::Sender<()> {
     SENDER.get_or_init(|| broadcast::channel(16).0)
 }
 
-/// Call after a commit. Failing to notify loses nothing: the fan-out also reads the table
-/// every second.
+/// Call after a commit that wrote events. Failing to wake loses nothing: the fan-out also
+/// reads the table every second.
 pub async fn wake(db: &DatabaseConnection) {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let stmt = Statement::from_string(DbBackend::Postgres, format!("NOTIFY {CHANNEL}"));
-        if let Err(e) = db.execute_raw(stmt).await {
-            tracing::warn!(error = %e, "could not NOTIFY the servers");
-        }
-    } else {
+    if db.get_database_backend() != DbBackend::Postgres {
         let _ = local().send(());
     }
 }
