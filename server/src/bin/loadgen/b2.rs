@@ -10,6 +10,7 @@
 use crate::http::{error_label, Session, REQUEST_TIMEOUT};
 use crate::now_ns;
 use crate::seed::Visitor;
+use crate::servers::CpuMeter;
 use crate::sse::{self, Parser};
 use crate::stats::{ms, Percentiles};
 use reqwest::header;
@@ -286,6 +287,8 @@ pub struct PhaseResult {
     pub achieved: f64,
     /// POST start → assignee's event, over acknowledged messages that arrived (ns).
     pub latency: Percentiles,
+    /// The same for messages sent in the phase's first and second half.
+    pub halves: (Percentiles, Percentiles),
     /// POST round trip (ns), for comparison.
     pub post_latency: Percentiles,
     /// Acknowledged but never delivered to the assignee.
@@ -298,6 +301,22 @@ pub struct PhaseResult {
     pub unacked_delivered: u64,
     /// The schedule fell behind because `MAX_IN_FLIGHT` requests were outstanding.
     pub held_back: bool,
+    /// CPU use during the phase (cores busy): the servers', then the load generator's.
+    pub cpu: Vec<Option<f64>>,
+}
+
+/// "server 1.52 cores, loadgen 0.31" from a phase's CPU figures.
+pub fn cpu_text(cpu: &[Option<f64>]) -> String {
+    let f = |c: &Option<f64>| c.map_or("?".into(), |c| format!("{c:.2}"));
+    match cpu.split_last() {
+        Some((own, servers)) if !servers.is_empty() => format!(
+            "server {}, loadgen {}",
+            servers.iter().map(f).collect::<Vec<_>>().join("+"),
+            f(own)
+        ),
+        Some((own, _)) => format!("loadgen {}", f(own)),
+        None => String::new(),
+    }
 }
 
 impl PhaseResult {
@@ -333,10 +352,14 @@ pub async fn phase(
     first: u64,
     rate: u32,
     seconds: u32,
+    server_pids: &[u32],
 ) -> PhaseResult {
     let count = rate as u64 * seconds as u64;
     let per_visitor = count.div_ceil(senders.order.len().max(1) as u64) as u32;
     senders.make_room(per_visitor).await;
+    let mut pids = server_pids.to_vec();
+    pids.push(std::process::id());
+    let cpu = CpuMeter::start(pids);
     let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let url: Arc<str> = format!("{}/api/visitor/messages", senders.base).into();
     let interval = 1e9 / rate as f64;
@@ -405,6 +428,7 @@ pub async fn phase(
             *errors.entry(label.to_string()).or_default() += 1;
         }
     }
+    let cpu = cpu.read();
     let range = first as usize..(first + count) as usize;
     let records = &tracker.records[range];
     // Stragglers: until every acknowledged message reached its assignee, or 10 s.
@@ -422,6 +446,8 @@ pub async fn phase(
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let mut latencies = Vec::with_capacity(records.len());
+    let mut halves = (Vec::new(), Vec::new());
+    let middle = start + seconds as u64 * 500_000_000;
     let mut posts = Vec::with_capacity(records.len());
     let (mut acked, mut lost, mut duplicated, mut elsewhere, mut unacked_delivered) =
         (0, 0, 0, 0, 0);
@@ -446,7 +472,13 @@ pub async fn phase(
                 _ => duplicated += 1,
             }
             if at > 0 {
-                latencies.push(r.delivered.load(Relaxed).saturating_sub(sent));
+                let took = r.delivered.load(Relaxed).saturating_sub(sent);
+                latencies.push(took);
+                if sent < middle {
+                    halves.0.push(took);
+                } else {
+                    halves.1.push(took);
+                }
             }
         } else {
             if status != 0 {
@@ -465,12 +497,14 @@ pub async fn phase(
         errors,
         achieved: acked as f64 / elapsed,
         latency: Percentiles::of(latencies),
+        halves: (Percentiles::of(halves.0), Percentiles::of(halves.1)),
         post_latency: Percentiles::of(posts),
         lost,
         duplicated,
         elsewhere,
         unacked_delivered,
         held_back,
+        cpu,
     }
 }
 

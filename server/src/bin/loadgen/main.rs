@@ -352,6 +352,7 @@ async fn b2_on(
     }
     b2::settle(&tracker, Duration::from_secs(2), Duration::from_secs(120)).await;
     let senders = b2::Senders::new(stage.visitor_base(), &visitors, order);
+    let pids: Vec<u32> = stage.servers.iter().map(|s| s.pid).collect();
     let mut first = 0;
 
     if send {
@@ -372,7 +373,7 @@ async fn b2_on(
                 String::new()
             }
         );
-        let r = b2::phase(&tracker, &senders, first, args.rate, args.seconds).await;
+        let r = b2::phase(&tracker, &senders, first, args.rate, args.seconds, &pids).await;
         first += r.sent;
         let _ = stop_tx.send(true);
         let flood = match flood {
@@ -380,6 +381,12 @@ async fn b2_on(
             None => None,
         };
         b2_rows(args, report, &r, flood.is_some(), stage.servers.len());
+        report.notes.push(format!(
+            "B2: CPU while sending (cores busy): {}; latency of the first half {}, of the second half {}",
+            b2::cpu_text(&r.cpu),
+            r.halves.0.text(),
+            r.halves.1.text(),
+        ));
         report.notes.push(format!(
             "B2: POST /api/visitor/messages round trip {}; agent streams got {} message, {} conversation, {} counts, {} hidden events, {} reconnects, {} denied; visitor streams ended: {}",
             r.post_latency.text(),
@@ -437,7 +444,7 @@ async fn b2_on(
     }
     for &rate in &args.curve {
         eprintln!("loadgen: curve: sending {rate}/s for {} s", args.seconds);
-        let r = b2::phase(&tracker, &senders, first, rate, args.seconds).await;
+        let r = b2::phase(&tracker, &senders, first, rate, args.seconds, &pids).await;
         first += r.sent;
         report.curve.push(r);
     }
@@ -587,6 +594,7 @@ fn curve_table(curve: &[b2::PhaseResult]) -> String {
                 fmt_ms(r.latency.max),
                 r.errors_text(),
                 format!("{}/{}/{}", r.lost, r.duplicated, r.elsewhere),
+                b2::cpu_text(&r.cpu),
                 if r.saturated() { "yes" } else { "no" }.into(),
             ]
         })
@@ -600,6 +608,7 @@ fn curve_table(curve: &[b2::PhaseResult]) -> String {
             "max ms",
             "errors",
             "lost/dup/elsewhere",
+            "CPU (cores)",
             "saturated",
         ],
         &rows,

@@ -280,6 +280,46 @@ pub fn raise_fd_limit() -> u64 {
     lim.rlim_cur
 }
 
+/// CPU time (user + system) a process used so far, in seconds.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(ticks as f64 / hz)
+}
+
+/// CPU use of some processes over a stretch of time, as a share of one core.
+pub struct CpuMeter {
+    pids: Vec<u32>,
+    start: Vec<Option<f64>>,
+    at: Instant,
+}
+
+impl CpuMeter {
+    pub fn start(pids: Vec<u32>) -> Self {
+        let start = pids.iter().map(|p| cpu_secs(*p)).collect();
+        Self {
+            pids,
+            start,
+            at: Instant::now(),
+        }
+    }
+
+    /// Per process: CPU seconds used since `start` per wall second (1.0 = one core busy).
+    pub fn read(&self) -> Vec<Option<f64>> {
+        let wall = self.at.elapsed().as_secs_f64().max(1e-3);
+        self.pids
+            .iter()
+            .zip(&self.start)
+            .map(|(p, s)| Some((cpu_secs(*p)? - (*s)?) / wall))
+            .collect()
+    }
+}
+
 /// How many files this process has open now.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
