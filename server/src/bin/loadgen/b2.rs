@@ -301,22 +301,26 @@ pub struct PhaseResult {
     pub unacked_delivered: u64,
     /// The schedule fell behind because `MAX_IN_FLIGHT` requests were outstanding.
     pub held_back: bool,
-    /// CPU use during the phase (cores busy): the servers', then the load generator's.
+    /// CPU use during the phase (cores busy): the servers', the load generator's, and the
+    /// whole machine's.
     pub cpu: Vec<Option<f64>>,
 }
 
-/// "server 1.52 cores, loadgen 0.31" from a phase's CPU figures.
+/// "server 1.52, loadgen 0.31, machine 1.98" from a phase's CPU figures.
 pub fn cpu_text(cpu: &[Option<f64>]) -> String {
     let f = |c: &Option<f64>| c.map_or("?".into(), |c| format!("{c:.2}"));
-    match cpu.split_last() {
-        Some((own, servers)) if !servers.is_empty() => format!(
-            "server {}, loadgen {}",
-            servers.iter().map(f).collect::<Vec<_>>().join("+"),
-            f(own)
-        ),
-        Some((own, _)) => format!("loadgen {}", f(own)),
-        None => String::new(),
-    }
+    let [servers @ .., own, machine] = cpu else {
+        return String::new();
+    };
+    let servers = if servers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "server {}, ",
+            servers.iter().map(f).collect::<Vec<_>>().join("+")
+        )
+    };
+    format!("{servers}loadgen {}, machine {}", f(own), f(machine))
 }
 
 impl PhaseResult {

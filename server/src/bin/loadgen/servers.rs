@@ -292,10 +292,27 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     Some(ticks as f64 / hz)
 }
 
-/// CPU use of some processes over a stretch of time, as a share of one core.
+/// CPU time the whole machine spent busy (not idle, not waiting for I/O), in seconds.
+pub fn machine_busy_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let busy: u64 = v.iter().take(8).sum::<u64>() - v.get(3)? - v.get(4)?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(busy as f64 / hz)
+}
+
+/// CPU use of some processes, and of the whole machine (the database server, anything
+/// else running), over a stretch of time, in cores busy.
 pub struct CpuMeter {
     pids: Vec<u32>,
     start: Vec<Option<f64>>,
+    machine: Option<f64>,
     at: Instant,
 }
 
@@ -305,18 +322,27 @@ impl CpuMeter {
         Self {
             pids,
             start,
+            machine: machine_busy_secs(),
             at: Instant::now(),
         }
     }
 
-    /// Per process: CPU seconds used since `start` per wall second (1.0 = one core busy).
+    /// Per process, then the machine: CPU seconds used since `start` per wall second
+    /// (1.0 = one core busy).
     pub fn read(&self) -> Vec<Option<f64>> {
         let wall = self.at.elapsed().as_secs_f64().max(1e-3);
-        self.pids
+        let mut out: Vec<Option<f64>> = self
+            .pids
             .iter()
             .zip(&self.start)
             .map(|(p, s)| Some((cpu_secs(*p)? - (*s)?) / wall))
-            .collect()
+            .collect();
+        out.push(
+            machine_busy_secs()
+                .zip(self.machine)
+                .map(|(b, a)| (b - a) / wall),
+        );
+        out
     }
 }
 
