@@ -8,13 +8,14 @@ mod support;
 
 use app::backend::testing::TestDatabase;
 use processes::{
-    add_agent, go_online, live_chat_playbook, login, same_session_on, setup_admin, start_visitor,
+    add_agent, go_online, live_chat_playbook, same_session_on, setup_admin, start_visitor,
     visitor_events, visitor_send, Events, ServerProcess, Visitor, OFFLINE_NOTE,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
+use support::login;
 use support::{Client, Sse};
 
 /// How soon a change made through one server reaches a stream held on the other.

@@ -1,7 +1,6 @@
 //! The agents' event stream `/api/events` (one per signed-in tab): conversation changes,
 //! messages and folder counts this user may see (F3.2, F3.5), resumable by Last-Event-ID.
 //! While it is open it renews the user's presence lease (F3.1).
-use super::FolderCounts;
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
 use crate::backend::entities::user;
@@ -143,11 +142,7 @@ fn pick(actor: &Actor, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result
     }
     if last > after {
         if let Some(c) = batch.counts.get(&actor.company_id) {
-            let counts = FolderCounts {
-                unassigned: c.unassigned,
-                mine: c.mine.get(&actor.user_id).copied().unwrap_or(0),
-                closed: c.closed,
-            };
+            let counts = super::service::folder_counts(c, actor);
             let json = serde_json::to_string(&counts).map_err(|_| AppError::Internal)?;
             out.push((last, "counts", json.into()));
         }

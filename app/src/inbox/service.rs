@@ -4,6 +4,7 @@ use super::{Assignee, ConversationDetail, ConversationSummary, Folder, FolderCou
 use crate::backend::actor::Actor;
 use crate::backend::entities::{conversation, message, user};
 use crate::conversation::engine::{parse_id, transcript, view, view_named, visible_to};
+use crate::conversation::feed::{self, Counts, UNASSIGNED_STATES};
 use crate::conversation::{AuthorKind, ConversationState};
 use crate::error::AppError;
 use sea_orm::{
@@ -21,7 +22,7 @@ fn not_found() -> AppError {
 /// The states a folder holds.
 fn folder_states(folder: Folder) -> &'static [ConversationState] {
     match folder {
-        Folder::Unassigned => &[Waiting, Missed, Unassigned],
+        Folder::Unassigned => &UNASSIGNED_STATES,
         Folder::Mine => &[Assigned],
         Folder::Closed => &[Closed],
     }
@@ -140,17 +141,19 @@ fn visitor_name(c: &conversation::Model) -> String {
 
 /// The folder counts this user may see.
 pub async fn counts(db: &DatabaseConnection, actor: &Actor) -> Result<FolderCounts, AppError> {
-    use sea_orm::PaginatorTrait;
-    let count = |f| {
-        conversation::Entity::find()
-            .filter(folder_condition(actor, f, folder_states(f)))
-            .count(db)
-    };
-    Ok(FolderCounts {
-        unassigned: count(Folder::Unassigned).await?,
-        mine: count(Folder::Mine).await?,
-        closed: count(Folder::Closed).await?,
-    })
+    Ok(folder_counts(
+        &feed::counts(db, actor.company_id).await?,
+        actor,
+    ))
+}
+
+/// This user's folder counts out of the company's (what the event stream sends too).
+pub fn folder_counts(company: &Counts, actor: &Actor) -> FolderCounts {
+    FolderCounts {
+        unassigned: company.unassigned,
+        mine: company.mine.get(&actor.user_id).copied().unwrap_or(0),
+        closed: company.closed,
+    }
 }
 
 /// An opened conversation (F3.3), unless it is someone else's (F3.5).

@@ -6,6 +6,7 @@
 //!
 //! A test file uses it with `mod support; mod processes;` (it builds on `support::Client`).
 #![allow(dead_code)]
+pub use crate::support::{client, setup_admin};
 use crate::support::{Client, Sse};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -159,18 +160,6 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A client of the server at `base` with no session yet.
-pub fn client(base: &str) -> Client {
-    Client {
-        base: base.to_string(),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        cookie: None,
-    }
-}
-
 /// The same session, talking to another server (sessions live in the shared database).
 pub fn same_session_on(c: &Client, base: &str) -> Client {
     Client {
@@ -179,58 +168,9 @@ pub fn same_session_on(c: &Client, base: &str) -> Client {
     }
 }
 
-/// Runs setup through `base`; returns its first admin ("Ada Admin"), signed in.
-pub async fn setup_admin(base: &str) -> Client {
-    let mut c = client(base);
-    let r = c
-        .call(
-            "account/setup",
-            &[
-                ("company_name", "Acme"),
-                ("name", "Ada Admin"),
-                ("email", "ada@example.com"),
-                ("password", "admin-password"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "setup: {}",
-        r.text().await.unwrap()
-    );
-    c
-}
-
 /// The admin adds a regular user "Rey Regular" (password "regular-password").
 pub async fn add_agent(admin: &mut Client, email: &str) {
-    let r = admin
-        .call(
-            "users/add",
-            &[
-                ("name", "Rey Regular"),
-                ("email", email),
-                ("password", "regular-password"),
-                ("role", "regular"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-}
-
-/// Signs in through `base`.
-pub async fn login(base: &str, email: &str, password: &str) -> Client {
-    let mut c = client(base);
-    let r = c
-        .call("account/login", &[("email", email), ("password", password)])
-        .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "login: {}",
-        r.text().await.unwrap()
-    );
-    c
+    crate::support::add_user(admin, email, "regular").await;
 }
 
 /// Turns the agent's "Online" toggle on (through the server this client talks to).

@@ -45,71 +45,91 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookie: None,
-        }
+        client(&self.base)
     }
 
     /// A client signed in as the first admin (runs setup).
     pub async fn setup_admin(&self) -> Client {
-        let mut c = self.client();
-        let r = c
-            .call(
-                "account/setup",
-                &[
-                    ("company_name", "Acme"),
-                    ("name", "Ada Admin"),
-                    ("email", "ada@example.com"),
-                    ("password", "admin-password"),
-                ],
-            )
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::OK,
-            "setup: {}",
-            r.text().await.unwrap()
-        );
-        c
+        setup_admin(&self.base).await
     }
 
     /// Adds a user as `admin` and returns their id.
     pub async fn add_user(&self, admin: &mut Client, email: &str, role: &str) -> String {
-        let r = admin
-            .call(
-                "users/add",
-                &[
-                    ("name", "Rey Regular"),
-                    ("email", email),
-                    ("password", "regular-password"),
-                    ("role", role),
-                ],
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let row: Value = r.json().await.unwrap();
-        row["id"].as_str().unwrap().to_string()
+        add_user(admin, email, role).await
     }
 
     /// A client signed in with these credentials.
     pub async fn login(&self, email: &str, password: &str) -> Client {
-        let mut c = self.client();
-        let r = c
-            .call("account/login", &[("email", email), ("password", password)])
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::OK,
-            "login: {}",
-            r.text().await.unwrap()
-        );
-        c
+        login(&self.base, email, password).await
     }
+}
+
+/// A client of the server at `base` with no session yet.
+pub fn client(base: &str) -> Client {
+    Client {
+        base: base.to_string(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookie: None,
+    }
+}
+
+/// Runs setup through `base`; returns its first admin ("Ada Admin"), signed in.
+pub async fn setup_admin(base: &str) -> Client {
+    let mut c = client(base);
+    let r = c
+        .call(
+            "account/setup",
+            &[
+                ("company_name", "Acme"),
+                ("name", "Ada Admin"),
+                ("email", "ada@example.com"),
+                ("password", "admin-password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "setup: {}",
+        r.text().await.unwrap()
+    );
+    c
+}
+
+/// The admin adds "Rey Regular" (password "regular-password") and returns their id.
+pub async fn add_user(admin: &mut Client, email: &str, role: &str) -> String {
+    let r = admin
+        .call(
+            "users/add",
+            &[
+                ("name", "Rey Regular"),
+                ("email", email),
+                ("password", "regular-password"),
+                ("role", role),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let row: Value = r.json().await.unwrap();
+    row["id"].as_str().unwrap().to_string()
+}
+
+/// Signs in through `base`.
+pub async fn login(base: &str, email: &str, password: &str) -> Client {
+    let mut c = client(base);
+    let r = c
+        .call("account/login", &[("email", email), ("password", password)])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "login: {}",
+        r.text().await.unwrap()
+    );
+    c
 }
 
 impl Drop for TestApp {

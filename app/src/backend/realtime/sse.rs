@@ -37,10 +37,7 @@ pub trait Reader: Send + Sync + 'static {
     type Batch: Send + Sync + 'static;
     /// This reader's events after `after`, read from the table (at the start and after
     /// lagging), with the last event id read; None when there is nothing newer.
-    fn load(
-        &self,
-        after: i64,
-    ) -> BoxFuture<'static, Result<Option<(Arc<Self::Batch>, i64)>, AppError>>;
+    fn load(&self, after: i64) -> Loaded<Self::Batch>;
     /// Appends the events of `batch` after `after` that this reader may see; returns the new
     /// resume point. An error ends the stream (the reader lost access).
     fn pick(&self, batch: &Self::Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError>;
