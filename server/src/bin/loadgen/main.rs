@@ -139,11 +139,13 @@ impl Report {
     }
 }
 
-/// The servers a scenario talks to, started for it or given.
+/// The servers a scenario talks to, started for it or given. Dropping it stops the
+/// servers it started and removes their data (unless `--keep`).
 struct Stage {
     db: Option<Database>,
     servers: Vec<Server>,
     bases: Vec<String>,
+    keep: bool,
 }
 
 impl Stage {
@@ -152,6 +154,7 @@ impl Stage {
             return Ok(Self {
                 db: None,
                 servers: Vec::new(),
+                keep: args.keep,
                 bases: args
                     .target
                     .iter()
@@ -168,6 +171,7 @@ impl Stage {
             db: Some(db),
             servers: Vec::new(),
             bases: Vec::new(),
+            keep: args.keep,
         };
         for n in 1..=args.servers {
             // One at a time: the first runs the migrations.
@@ -186,8 +190,10 @@ impl Stage {
     fn agent_base(&self) -> &str {
         self.bases.last().expect("a server")
     }
+}
 
-    fn finish(mut self, keep: bool) {
+impl Drop for Stage {
+    fn drop(&mut self) {
         for s in &mut self.servers {
             if !s.alive() {
                 eprintln!(
@@ -200,7 +206,7 @@ impl Stage {
             s.stop();
         }
         if let Some(db) = self.db.take() {
-            if keep {
+            if self.keep {
                 eprintln!("loadgen: kept the data (--keep)");
             } else {
                 db.remove();
@@ -220,9 +226,7 @@ fn server_bin(args: &Args) -> PathBuf {
 /// B4, then B2 (with the B6 flood beside it) and the curve, on one set of servers.
 async fn run_b2(args: &Args, only: &BTreeSet<String>, report: &mut Report) -> Res<()> {
     let stage = Stage::new(args, "b2").await?;
-    let result = b2_on(args, only, report, &stage).await;
-    stage.finish(args.keep);
-    result
+    b2_on(args, only, report, &stage).await
 }
 
 async fn b2_on(
@@ -525,9 +529,7 @@ async fn run_b3(args: &Args, report: &mut Report) -> Res<()> {
         ));
     }
     let stage = Stage::new(args, "b3").await?;
-    let result = b3_on(args, report, &stage, n).await;
-    stage.finish(args.keep);
-    result
+    b3_on(args, report, &stage, n).await
 }
 
 async fn b3_on(args: &Args, report: &mut Report, stage: &Stage, n: u32) -> Res<()> {
@@ -686,17 +688,27 @@ async fn main() -> ExitCode {
     }
 
     let mut report = Report::default();
-    if ["b4", "b2", "b6", "curve"]
-        .iter()
-        .any(|s| only.contains(*s))
-    {
-        if let Err(e) = run_b2(&args, &only, &mut report).await {
-            report.failed("B2", "message → agent event (seeding or run)", e);
+    let runs = async {
+        if ["b4", "b2", "b6", "curve"]
+            .iter()
+            .any(|s| only.contains(*s))
+        {
+            if let Err(e) = run_b2(&args, &only, &mut report).await {
+                report.failed("B2", "message → agent event (seeding or run)", e);
+            }
         }
-    }
-    if only.contains("b3") {
-        if let Err(e) = run_b3(&args, &mut report).await {
-            report.failed("B3", "idle visitor event streams", e);
+        if only.contains("b3") {
+            if let Err(e) = run_b3(&args, &mut report).await {
+                report.failed("B3", "idle visitor event streams", e);
+            }
+        }
+    };
+    // Ctrl-C drops the run: its servers stop and their data goes (Stage's drop).
+    tokio::select! {
+        _ = runs => {}
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("loadgen: interrupted");
+            return ExitCode::from(130);
         }
     }
 

@@ -163,6 +163,15 @@ impl Server {
         for (k, v) in db.env() {
             cmd.env(k, v);
         }
+        // SAFETY: prctl is async-signal-safe; the server gets SIGTERM when the load generator
+        // dies (Ctrl-C, a panic), so no server outlives a run.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
