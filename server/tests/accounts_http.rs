@@ -554,3 +554,51 @@ async fn the_users_page_renders_its_list_every_time() {
         assert!(!html.contains("Internal"), "load {i}: no error in the page");
     }
 }
+
+/// A deactivated user's open event streams end at once (on every server: the change is an
+/// event), while everyone else's go on.
+#[tokio::test]
+async fn a_deactivated_users_open_event_stream_ends_at_once() {
+    for app in apps().await {
+        let kind = app.db.kind();
+        let mut admin = app.setup_admin().await;
+        let rey_id = app.add_user(&mut admin, "rey@example.com", "regular").await;
+        let rey = app.login("rey@example.com", "regular-password").await;
+        let rey_stream = rey.stream("/api/events").await;
+        assert_eq!(rey_stream.status(), StatusCode::OK);
+        let admin_stream = admin.stream("/api/events").await;
+        let r = admin
+            .call(
+                "users/set-active",
+                &[("user_id", &rey_id), ("active", "false")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let started = std::time::Instant::now();
+        let events = support::read_events(rey_stream, std::time::Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.event == "denied")
+        })
+        .await;
+        assert!(
+            events.iter().any(|e| e.event == "denied"),
+            "{kind}: Rey's stream went on: {events:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{kind}"
+        );
+        // The admin's own stream goes on.
+        let _ = admin
+            .call(
+                "users/set-active",
+                &[("user_id", &rey_id), ("active", "true")],
+            )
+            .await;
+        let later =
+            support::read_events(admin_stream, std::time::Duration::from_secs(2), |_| false).await;
+        assert!(
+            later.iter().all(|e| e.event != "denied"),
+            "{kind}: the admin's stream ended: {later:?}"
+        );
+    }
+}
