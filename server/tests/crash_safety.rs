@@ -9,8 +9,8 @@ mod processes;
 mod support;
 
 use processes::{
-    go_online, live_chat_playbook, setup_admin, start_visitor, visitor_send, ServerProcess,
-    Visitor, OFFLINE_NOTE,
+    go_online, live_chat_playbook, offline_notes, setup_admin, start_visitor, visitor_send,
+    ServerProcess, Visitor,
 };
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
@@ -143,17 +143,6 @@ async fn send_until_stopped(
 
 fn parse_time(v: &Value) -> OffsetDateTime {
     OffsetDateTime::parse(v.as_str().expect("a timestamp"), &Rfc3339).expect("an RFC 3339 time")
-}
-
-fn offline_notes(detail: &Value) -> usize {
-    detail["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["body"].as_str().is_some_and(|b| b.contains(OFFLINE_NOTE)))
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 /// Conversations that wait for an agent (the admin online), with their deadlines.

@@ -8,8 +8,8 @@ mod support;
 
 use app::backend::testing::TestDatabase;
 use processes::{
-    add_agent, go_online, live_chat_playbook, same_session_on, setup_admin, start_visitor,
-    visitor_events, visitor_send, Events, ServerProcess, Visitor, OFFLINE_NOTE,
+    add_agent, go_online, live_chat_playbook, offline_notes, same_session_on, setup_admin,
+    start_visitor, visitor_events, visitor_send, Events, ServerProcess, Visitor,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -229,17 +229,6 @@ async fn a_visitor_on_one_server_and_an_agent_on_another_talk_live() {
 /// The conversation as the agent reads it through the server of `agent`.
 async fn detail(agent: &mut Client, v: &Visitor) -> Value {
     agent.answer("inbox/conversation", &[("id", &v.id)]).await
-}
-
-fn offline_notes(detail: &Value) -> usize {
-    detail["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["body"].as_str().is_some_and(|b| b.contains(OFFLINE_NOTE)))
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 /// How many conversations a server's log says its timer moved.

@@ -297,24 +297,21 @@ impl Events {
                 _ => break,
             };
             self.buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (None, String::from("message"), None);
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = serde_json::from_str(v.trim()).ok();
-                    }
-                }
-                if let Some(data) = data {
-                    out.push(Sse { id, event, data });
-                }
-            }
+            crate::support::take_events(&mut self.buf, &mut out);
         }
         self.all.extend(out.iter().cloned());
         out
     }
+}
+
+/// How many offline messages a conversation (as the agent reads it) holds.
+pub fn offline_notes(detail: &Value) -> usize {
+    detail["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["body"].as_str().is_some_and(|b| b.contains(OFFLINE_NOTE)))
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -258,6 +258,26 @@ pub struct Sse {
     pub data: Value,
 }
 
+/// Moves the complete events at the front of `buf` (SSE text) into `out`.
+pub fn take_events(buf: &mut String, out: &mut Vec<Sse>) {
+    while let Some(end) = buf.find("\n\n") {
+        let block: String = buf.drain(..end + 2).collect();
+        let (mut id, mut event, mut data) = (None, String::from("message"), None);
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().parse().ok();
+            } else if let Some(v) = line.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data = serde_json::from_str(v.trim()).ok();
+            }
+        }
+        if let Some(data) = data {
+            out.push(Sse { id, event, data });
+        }
+    }
+}
+
 /// Reads a stream until `enough` says so, or `wait` passes.
 pub async fn read_events(
     mut r: reqwest::Response,
@@ -273,22 +293,7 @@ pub async fn read_events(
             _ => break,
         };
         buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let (mut id, mut event, mut data) = (None, String::from("message"), None);
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data = serde_json::from_str(v.trim()).ok();
-                }
-            }
-            if let Some(data) = data {
-                out.push(Sse { id, event, data });
-            }
-        }
+        take_events(&mut buf, &mut out);
     }
     out
 }
