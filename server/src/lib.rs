@@ -1,11 +1,11 @@
 //! The `leadline` server: configuration, the router and its guards, serving until shutdown.
 #![recursion_limit = "256"]
 pub mod config;
+pub mod listen;
 pub mod middleware;
 
 use app::backend::{db, sessions::DbSessionStore, state::AppState};
 use app::{shell, App};
-use axum::serve::ListenerExt;
 use axum::{
     extract::State, http::StatusCode, middleware as mw, response::IntoResponse, routing::get,
     Router,
@@ -118,19 +118,7 @@ pub async fn serve(
         }
     });
     tracing::info!("Leadline listening on http://{addr}");
-    // Without TCP_NODELAY a response written in pieces (streamed SSR, events) waits on the
-    // peer's delayed ACK: 40 ms on every page (measured by the inbox bench, B5).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let result = listen::serve(listener, app, shutdown).await;
     sweeper.abort();
     timers.abort();
     reader.abort();

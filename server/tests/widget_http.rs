@@ -936,3 +936,103 @@ async fn with_only_a_phone_the_confirmation_names_the_phone() {
         Some("<p>Thanks, we will get back to you at +62 812 3456 7890.</p>")
     );
 }
+
+/// Writes `request` on a fresh connection and reads until `enough` holds for what came
+/// back, the connection closes, or 10 s pass; returns what was read and whether it closed.
+async fn raw(
+    stream: &mut tokio::net::TcpStream,
+    request: &str,
+    enough: impl Fn(&str) -> bool,
+) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if enough(&String::from_utf8_lossy(&got)) {
+            return (String::from_utf8_lossy(&got).into_owned(), false);
+        }
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+/// Event streams are served by a lean writer when they open a connection (B3) and by hyper
+/// on a connection that served something else first: both speak correct HTTP/1.1 and carry
+/// the same events; a refusal is a complete response and the connection then closes.
+#[tokio::test]
+async fn event_streams_speak_http_on_a_fresh_and_on_a_reused_connection() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    let key = support::active_playbook(&mut admin, None, &[]).await;
+    online(&mut admin).await;
+    let v = start(&app, &key, None).await;
+    let (id, token) = (
+        v["conversation_id"].as_str().unwrap().to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    );
+    let host = app.base.trim_start_matches("http://").to_string();
+    let get = |target: &str, close: bool| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: {host}\r\n{}\r\n",
+            if close { "" } else { "Connection: keep-alive\r\n" }
+        )
+    };
+
+    // A refused stream on a fresh connection: status, length, the error, then the close.
+    let mut fresh = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (refused, closed) = raw(
+        &mut fresh,
+        &get(&format!("/api/visitor/events?c={id}&t=not-the-token"), true),
+        |_| false,
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 404 Not Found\r\n"), "{refused}");
+    let lower = refused.to_ascii_lowercase();
+    assert!(lower.contains("\r\nconnection: close\r\n"), "{refused}");
+    let (head, body) = refused.split_once("\r\n\r\n").unwrap();
+    let length: usize = head
+        .to_ascii_lowercase()
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: ").map(|n| n.parse().unwrap()))
+        .expect("a content-length");
+    assert_eq!(body.len(), length, "{refused}");
+    assert!(body.contains("NotFound"), "{body}");
+    assert!(closed, "the connection closes after a refusal");
+
+    // A stream on a fresh connection, and one on a connection that answered /healthz first.
+    let target = format!("/api/visitor/events?c={id}&t={token}");
+    let mut lean = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (hello, _) = raw(&mut lean, &get(&target, true), |s| s.contains("retry:")).await;
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
+    assert!(hello.contains("text/event-stream"), "{hello}");
+    let mut reused = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (health, closed) = raw(&mut reused, &get("/healthz", false), |s| s.ends_with("ok")).await;
+    assert!(health.starts_with("HTTP/1.1 200 OK\r\n") && !closed, "{health}");
+    let (hello, _) = raw(&mut reused, &get(&target, false), |s| s.contains("retry:")).await;
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
+    assert!(hello.contains("transfer-encoding: chunked"), "hyper: {hello}");
+
+    // The visitor writes; both streams carry the message once.
+    let (s, _) = visitor(
+        &app,
+        "messages",
+        json!({ "token": token, "conversation_id": id, "body": "Over both paths" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    for (name, stream) in [("lean", &mut lean), ("hyper", &mut reused)] {
+        let (events, closed) = raw(stream, "", |s| s.contains("Over both paths")).await;
+        assert!(!closed, "{name}: the stream stays open");
+        assert_eq!(
+            events.matches("Over both paths").count(),
+            1,
+            "{name}: {events}"
+        );
+        assert!(events.contains("event: message") || events.contains("event:message"), "{name}: {events}");
+    }
+}

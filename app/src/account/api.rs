@@ -52,22 +52,32 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             let address = authz::client_address().await;
             let email_key = email.trim().to_lowercase();
             let limits = &state.login_limits;
-            if limits.per_address.is_exhausted(&address)
-                || limits.per_email.is_exhausted(&email_key)
-            {
+            // Each attempt is counted before its password is hashed and given back unless
+            // it failed: a flood of wrong passwords then costs at most the limit in hashes
+            // per address, not every request that arrives before the failures are counted
+            // (B6: the hashing otherwise took the CPU from the chat for seconds).
+            let by_address = limits.per_address.allow(&address);
+            let by_email = limits.per_email.allow(&email_key);
+            let refund = || {
+                limits.per_address.refund(&address);
+                limits.per_email.refund(&email_key);
+            };
+            if !(by_address && by_email) {
                 return Err(AppError::TooManyRequests(
                     "Too many login attempts. Wait a few minutes and try again.".into(),
                 ));
             }
             let user =
                 match service::authenticate(&state.db, &state.passwords, &email, &password).await {
-                    Ok(user) => user,
-                    Err(e @ AppError::Validation { .. }) => {
-                        limits.per_address.allow(&address);
-                        limits.per_email.allow(&email_key);
+                    Ok(user) => {
+                        refund();
+                        user
+                    }
+                    Err(e @ AppError::Validation { .. }) => return Err(e),
+                    Err(e) => {
+                        refund();
                         return Err(e);
                     }
-                    Err(e) => return Err(e),
                 };
             let session = authz::session().await?;
             authz::sign_in(&session, user.id).await

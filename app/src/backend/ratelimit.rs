@@ -19,16 +19,6 @@ impl RateLimiter {
         }
     }
 
-    /// Whether `key` has used up its window, without counting an attempt (login counts only
-    /// failures, so that people signing in day after day are never refused).
-    pub fn is_exhausted(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        windows
-            .get(key)
-            .is_some_and(|(start, n)| now.duration_since(*start) < self.window && *n >= self.limit)
-    }
-
     /// Counts one attempt for `key`; false when the key is over its limit in this window.
     pub fn allow(&self, key: &str) -> bool {
         let now = Instant::now();
@@ -43,6 +33,17 @@ impl RateLimiter {
         }
         entry.1 += 1;
         entry.1 <= self.limit
+    }
+
+    /// Gives back an attempt counted by `allow` that turned out not to be a failure (a login
+    /// with the right password), so only failures use up the window.
+    pub fn refund(&self, key: &str) {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((start, n)) = windows.get_mut(key) {
+            if start.elapsed() < self.window {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -91,16 +92,16 @@ mod tests {
     }
 
     #[test]
-    fn exhausted_only_after_the_limit_and_without_counting() {
+    fn a_refunded_attempt_does_not_use_up_the_window() {
         let r = RateLimiter::new(2, Duration::from_secs(60));
         for _ in 0..5 {
-            assert!(!r.is_exhausted("a"), "looking does not count");
+            assert!(r.allow("a"), "a success given back");
+            r.refund("a");
         }
-        r.allow("a");
-        assert!(!r.is_exhausted("a"));
-        r.allow("a");
-        assert!(r.is_exhausted("a"));
-        assert!(!r.is_exhausted("b"));
+        assert!(r.allow("a") && r.allow("a"));
+        assert!(!r.allow("a"), "two failures use it up");
+        r.refund("nobody");
+        assert!(r.allow("b"));
     }
 
     #[test]

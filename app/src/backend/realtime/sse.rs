@@ -150,3 +150,95 @@ pub fn stream<R: Reader>(
     });
     Sse::new(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+    use futures::StreamExt;
+    use std::sync::Mutex;
+
+    /// A table of event ids 1..; a batch is the ids it carries.
+    struct Table(Arc<Mutex<Vec<i64>>>);
+
+    impl Reader for Table {
+        type Batch = Vec<i64>;
+        fn load(&self, after: i64) -> Loaded<Vec<i64>> {
+            // At most 3 per read, as the real readers page.
+            let rows: Vec<i64> = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .copied()
+                .filter(|id| *id > after)
+                .take(3)
+                .collect();
+            Box::pin(async move {
+                Ok(rows.last().copied().map(|last| (Arc::new(rows), last)))
+            })
+        }
+        fn pick(&self, batch: &Vec<i64>, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
+            let mut last = after;
+            for id in batch.iter().copied().filter(|id| *id > after) {
+                out.push((id, "e", Arc::from(id.to_string())));
+                last = id;
+            }
+            Ok(last)
+        }
+        fn tick(&self) -> BoxFuture<'static, Result<(), AppError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn ids(text: &str) -> Vec<i64> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("id: ").or_else(|| l.strip_prefix("id:")))
+            .map(|n| n.trim().parse().unwrap())
+            .collect()
+    }
+
+    /// A stream that fell behind the fan-out (its channel lagged) reads what it missed from
+    /// the table, in order, once each, and then follows the live batches again.
+    #[tokio::test]
+    async fn a_stream_that_falls_behind_catches_up_from_the_table() {
+        let table = Arc::new(Mutex::new(vec![1, 2]));
+        let (tx, live) = tokio::sync::broadcast::channel::<Arc<Vec<i64>>>(4);
+        let body = stream(0, live, Table(table.clone()))
+            .into_response()
+            .into_body();
+        let mut frames = body.into_data_stream();
+        let mut seen = String::new();
+        while ids(&seen) != [1, 2] {
+            let f = frames.next().await.unwrap().unwrap();
+            seen.push_str(std::str::from_utf8(&f).unwrap());
+        }
+        // Twenty events commit while the stream is not polled: its channel of 4 lags.
+        for id in 3..=22 {
+            table.lock().unwrap().push(id);
+            let _ = tx.send(Arc::new(vec![id]));
+        }
+        let want: Vec<i64> = (1..=22).collect();
+        while ids(&seen) != want {
+            let f = tokio::time::timeout(Duration::from_secs(5), frames.next())
+                .await
+                .expect("the stream catches up")
+                .unwrap()
+                .unwrap();
+            seen.push_str(std::str::from_utf8(&f).unwrap());
+            assert!(ids(&seen).len() <= want.len(), "{seen}");
+        }
+        // And then it is live again.
+        table.lock().unwrap().push(23);
+        tx.send(Arc::new(vec![23])).unwrap();
+        while ids(&seen).last() != Some(&23) {
+            let f = tokio::time::timeout(Duration::from_secs(5), frames.next())
+                .await
+                .expect("live again")
+                .unwrap()
+                .unwrap();
+            seen.push_str(std::str::from_utf8(&f).unwrap());
+        }
+        assert_eq!(ids(&seen), (1..=23).collect::<Vec<_>>());
+    }
+}
