@@ -94,7 +94,12 @@ async fn accept_error(e: io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-async fn connection(mut tcp: TcpStream, peer: SocketAddr, app: Router, stop: watch::Receiver<bool>) {
+async fn connection(
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    stop: watch::Receiver<bool>,
+) {
     let read = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut tcp)).await {
         Ok(Ok(Some(read))) => read,
         // Closed before a request, an error, or too slow: nothing to answer.
@@ -120,8 +125,7 @@ async fn read_head(tcp: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
         if tcp.read_buf(&mut buf).await? == 0 {
             return Ok(if buf.is_empty() { None } else { Some(buf) });
         }
-        if !may_be_lean(&buf) || buf.len() >= MAX_HEAD || buf.windows(4).any(|w| w == b"\r\n\r\n")
-        {
+        if !may_be_lean(&buf) || buf.len() >= MAX_HEAD || buf.windows(4).any(|w| w == b"\r\n\r\n") {
             return Ok(Some(buf));
         }
     }
@@ -354,7 +358,8 @@ mod tests {
 
     #[test]
     fn a_plain_get_of_an_event_stream_is_lean_and_keeps_its_headers() {
-        let head = b"GET /api/visitor/events?t=a&c=b HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\n\r\n";
+        let head =
+            b"GET /api/visitor/events?t=a&c=b HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\n\r\n";
         let req = lean_request(head, peer()).expect("lean");
         assert_eq!(req.uri(), "/api/visitor/events?t=a&c=b");
         assert_eq!(req.headers()["last-event-id"], "7");

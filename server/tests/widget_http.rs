@@ -293,9 +293,17 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let other = start(&app, &key, None).await;
 
         // B's stream carried the bot part (while nobody had it) but nothing after A took it,
-        // and it went on past A's events to the next thing B may see.
+        // and it went on past A's events to the next thing B may see, with the folder counts
+        // once the other visitor waits (counts end each batch; the bot part may come first).
+        let other_id = other["conversation_id"].clone();
         let events = read_events(b_stream, Duration::from_secs(5), |e| {
-            e.iter().any(|e| e.id.is_some_and(|id| id > last))
+            e.iter()
+                .position(|e| e.id.is_some_and(|id| id > last) && e.data["id"] == other_id)
+                .is_some_and(|at| {
+                    e[at..]
+                        .iter()
+                        .any(|e| e.event == "counts" && e.data["unassigned"] == 1)
+                })
         })
         .await;
         assert!(
@@ -308,8 +316,8 @@ async fn another_users_conversation_is_refused_on_every_agent_function_and_strea
         let b_counts: Vec<&Sse> = events.iter().filter(|e| e.event == "counts").collect();
         assert_eq!(
             b_counts.last().map(|e| e.data.clone()),
-            Some(json!({ "unassigned": 0, "mine": 0, "closed": 0 })),
-            "{kind}: B's counts leave A's conversation out"
+            Some(json!({ "unassigned": 1, "mine": 0, "closed": 0 })),
+            "{kind}: B's counts hold the other visitor's chat and leave A's conversation out"
         );
         assert!(
             events
@@ -979,7 +987,11 @@ async fn event_streams_speak_http_on_a_fresh_and_on_a_reused_connection() {
     let get = |target: &str, close: bool| {
         format!(
             "GET {target} HTTP/1.1\r\nHost: {host}\r\n{}\r\n",
-            if close { "" } else { "Connection: keep-alive\r\n" }
+            if close {
+                ""
+            } else {
+                "Connection: keep-alive\r\n"
+            }
         )
     };
 
@@ -991,14 +1003,20 @@ async fn event_streams_speak_http_on_a_fresh_and_on_a_reused_connection() {
         |_| false,
     )
     .await;
-    assert!(refused.starts_with("HTTP/1.1 404 Not Found\r\n"), "{refused}");
+    assert!(
+        refused.starts_with("HTTP/1.1 404 Not Found\r\n"),
+        "{refused}"
+    );
     let lower = refused.to_ascii_lowercase();
     assert!(lower.contains("\r\nconnection: close\r\n"), "{refused}");
     let (head, body) = refused.split_once("\r\n\r\n").unwrap();
     let length: usize = head
         .to_ascii_lowercase()
         .lines()
-        .find_map(|l| l.strip_prefix("content-length: ").map(|n| n.parse().unwrap()))
+        .find_map(|l| {
+            l.strip_prefix("content-length: ")
+                .map(|n| n.parse().unwrap())
+        })
         .expect("a content-length");
     assert_eq!(body.len(), length, "{refused}");
     assert!(body.contains("NotFound"), "{body}");
@@ -1012,10 +1030,16 @@ async fn event_streams_speak_http_on_a_fresh_and_on_a_reused_connection() {
     assert!(hello.contains("text/event-stream"), "{hello}");
     let mut reused = tokio::net::TcpStream::connect(&host).await.unwrap();
     let (health, closed) = raw(&mut reused, &get("/healthz", false), |s| s.ends_with("ok")).await;
-    assert!(health.starts_with("HTTP/1.1 200 OK\r\n") && !closed, "{health}");
+    assert!(
+        health.starts_with("HTTP/1.1 200 OK\r\n") && !closed,
+        "{health}"
+    );
     let (hello, _) = raw(&mut reused, &get(&target, false), |s| s.contains("retry:")).await;
     assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
-    assert!(hello.contains("transfer-encoding: chunked"), "hyper: {hello}");
+    assert!(
+        hello.contains("transfer-encoding: chunked"),
+        "hyper: {hello}"
+    );
 
     // The visitor writes; both streams carry the message once.
     let (s, _) = visitor(
@@ -1033,6 +1057,9 @@ async fn event_streams_speak_http_on_a_fresh_and_on_a_reused_connection() {
             1,
             "{name}: {events}"
         );
-        assert!(events.contains("event: message") || events.contains("event:message"), "{name}: {events}");
+        assert!(
+            events.contains("event: message") || events.contains("event:message"),
+            "{name}: {events}"
+        );
     }
 }

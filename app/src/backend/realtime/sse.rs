@@ -174,9 +174,7 @@ mod tests {
                 .filter(|id| *id > after)
                 .take(3)
                 .collect();
-            Box::pin(async move {
-                Ok(rows.last().copied().map(|last| (Arc::new(rows), last)))
-            })
+            Box::pin(async move { Ok(rows.last().copied().map(|last| (Arc::new(rows), last))) })
         }
         fn pick(&self, batch: &Vec<i64>, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
             let mut last = after;
