@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import {
-  signInAdmin, admin, watchConsole, hostSite, activeLiveChatPlaybook, openChat, conversationOf, setOnline,
+  open, signInAdmin, admin, watchConsole, hostSite, activeLiveChatPlaybook, openChat, conversationOf, setOnline,
 } from './helpers';
 
 // A customer's website on another origin (another port) with the snippet pasted in, a visitor
@@ -119,6 +119,27 @@ test('with nobody online the visitor gets the offline message and a lead is crea
     .toBe('lead');
   expect(errors).toEqual([]);
   await visitorContext.close();
+
+  // The lead is on the Leads page (F4.3), found by the visitor's email, and links back to
+  // its conversation.
+  await open(page, '/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Leads', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Leads', level: 1 })).toBeVisible();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await page.getByLabel('Search').fill('VERA@example.com');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/q=VERA%40example.com/);
+  const rows = page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'vera@example.com' });
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toContainText('Vera');
+  await page.getByLabel('Search').fill('nobody-like-this');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByText('No leads yet.', { exact: false })).toBeVisible();
+  await page.goBack();
+  await page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'vera@example.com' })
+    .getByRole('link', { name: 'Open conversation' }).click();
+  await expect(page).toHaveURL(new RegExp(`c=${id}`));
+  await expect(page.getByRole('heading', { name: 'Vera', level: 2 })).toBeVisible();
 });
 
 test('the loader shows only where its rules match, greets after its delay, in one namespace, shifting nothing', async ({ browser, page }) => {

@@ -9,6 +9,7 @@ mod m20261125_000005_crm;
 mod m20261125_000006_inbox_index;
 mod m20261126_000007_missed;
 pub mod m20261126_000008_event_order;
+mod m20261126_000009_crm_lists;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_inbox_index::Migration),
             Box::new(m20261126_000007_missed::Migration),
             Box::new(m20261126_000008_event_order::Migration),
+            Box::new(m20261126_000009_crm_lists::Migration),
         ]
     }
 }

@@ -1,4 +1,73 @@
 //! The CRM side (F1.8, F4): people, organizations, and the leads, deals and activities made
-//! from conversations.
+//! from conversations; the Leads, Deals and Activities pages (F4.3).
+use serde::{Deserialize, Serialize};
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod money;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod view;
+
+/// Which CRM list a page shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CrmKind {
+    #[default]
+    Leads,
+    Deals,
+    Activities,
+}
+
+impl CrmKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            CrmKind::Leads => "Leads",
+            CrmKind::Deals => "Deals",
+            CrmKind::Activities => "Activities",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            CrmKind::Leads => "/leads",
+            CrmKind::Deals => "/deals",
+            CrmKind::Activities => "/activities",
+        }
+    }
+}
+
+/// Rows per page of a CRM list.
+pub const PAGE_SIZE: u64 = 50;
+/// The longest search text taken.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// One row of a CRM list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmRow {
+    pub id: String,
+    pub title: String,
+    pub person: Option<String>,
+    pub email: Option<String>,
+    pub organization: Option<String>,
+    pub owner: Option<String>,
+    /// The value as written for people, e.g. "USD 1,250.00"; None when not set.
+    pub value: Option<String>,
+    /// A lead: "Open" or "Converted"; a deal: "Open", "Won" or "Lost"; an activity: its
+    /// type and whether it is done.
+    pub status: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// An activity's due date (YYYY-MM-DD).
+    pub due: Option<String>,
+    pub conversation_id: Option<String>,
+}
+
+/// A page of a CRM list, with the company's users for the owner filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmPage {
+    pub rows: Vec<CrmRow>,
+    /// Whether a next page exists.
+    pub more: bool,
+    /// (user id, name) of everyone who may own an item.
+    pub owners: Vec<(String, String)>,
+}

@@ -1,12 +1,18 @@
-//! Creating CRM items from a conversation: a person reused by email, an organization reused
-//! by name, and the lead, deal or activity linked to the conversation — at most once each.
-use crate::backend::entities::{activity, conversation, deal, lead, organization, person};
+//! Creating CRM items from a conversation (a person reused by email, an organization reused
+//! by name, and the lead, deal or activity linked to the conversation — at most once each),
+//! and the Leads, Deals and Activities lists (F4.3).
+use super::{money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE};
+use crate::backend::actor::Actor;
+use crate::backend::entities::{activity, conversation, deal, lead, organization, person, user};
+use crate::backend::rfc3339;
 use crate::chatbot::model::CrmItem;
 use crate::error::AppError;
+use sea_orm::sea_query::{ExprTrait, Func, LikeExpr, NullOrdering, Order, Query};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -120,6 +126,9 @@ async fn person_for(
     ))
 }
 
+/// Where leads and deals made from a chat come from.
+pub const LIVE_CHAT: &str = "Live Chat";
+
 fn kind_str(item: CrmItem) -> Option<&'static str> {
     match item {
         CrmItem::Nothing => None,
@@ -171,6 +180,12 @@ pub async fn create_from_conversation(
                 conversation_id: Set(Some(c.id)),
                 owner_id: Set(c.assignee_id),
                 created_at: Set(now),
+                value_minor: Set(None),
+                currency: Set(None),
+                expected_close_date: Set(None),
+                source: Set(LIVE_CHAT.into()),
+                page_url: Set(c.page_url.clone()),
+                converted_deal_id: Set(None),
             }
             .insert(txn)
             .await?;
@@ -184,10 +199,13 @@ pub async fn create_from_conversation(
                 organization_id: Set(organization_id),
                 conversation_id: Set(Some(c.id)),
                 owner_id: Set(c.assignee_id),
-                value_cents: Set(None),
+                value_minor: Set(None),
                 currency: Set(None),
                 expected_close_date: Set(None),
                 created_at: Set(now),
+                status: Set("open".into()),
+                source: Set(LIVE_CHAT.into()),
+                page_url: Set(c.page_url.clone()),
             }
             .insert(txn)
             .await?;
@@ -213,6 +231,317 @@ pub async fn create_from_conversation(
     }
     tracing::info!(conversation = %c.id, kind, "CRM item created from a conversation");
     Ok(true)
+}
+
+/// What a CRM list page asks for: a search text, the sort ("created", "value"; activities:
+/// "due", "created"), the owner ("" anyone, "me", or a user id) and the page (from 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub search: String,
+    pub sort: String,
+    pub owner: String,
+    pub page: u32,
+}
+
+/// One page of leads, deals or activities of the actor's company, 50 rows, newest (or most
+/// valuable, or soonest due) first. Five queries whatever the page: the rows, then the
+/// names of their people, organizations and owners, and the company's users.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    kind: CrmKind,
+    query: &ListQuery,
+) -> Result<CrmPage, AppError> {
+    let search = query.search.trim();
+    if search.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::validation(
+            "search",
+            format!("Search for at most {MAX_SEARCH_CHARS} characters."),
+        ));
+    }
+    let owner = match query.owner.trim() {
+        "" => None,
+        "me" => Some(actor.user_id),
+        id => Some(
+            Uuid::parse_str(id)
+                .map_err(|_| AppError::validation("owner", "Choose an owner from the list."))?,
+        ),
+    };
+    let pattern = (!search.is_empty()).then(|| like_pattern(search));
+    let offset = u64::from(query.page) * PAGE_SIZE;
+    let items: Vec<Item> = match kind {
+        CrmKind::Leads => {
+            use lead::Column as C;
+            let mut s = lead::Entity::find().filter(C::CompanyId.eq(actor.company_id));
+            if let Some(o) = owner {
+                s = s.filter(C::OwnerId.eq(o));
+            }
+            if let Some(p) = &pattern {
+                s = s.filter(matching(
+                    actor.company_id,
+                    p,
+                    C::Title,
+                    C::PersonId,
+                    C::OrganizationId,
+                ));
+            }
+            s = match query.sort.as_str() {
+                "value" => s
+                    .order_by_with_nulls(C::ValueMinor, Order::Desc, NullOrdering::Last)
+                    .order_by_desc(C::Id),
+                _ => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
+            };
+            s.limit(PAGE_SIZE + 1)
+                .offset(offset)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| Item {
+                    status: if l.converted_deal_id.is_some() {
+                        "Converted"
+                    } else {
+                        "Open"
+                    }
+                    .into(),
+                    value: l.value_minor.zip(l.currency.clone()),
+                    due: None,
+                    id: l.id,
+                    title: l.title,
+                    person_id: l.person_id,
+                    organization_id: l.organization_id,
+                    owner_id: l.owner_id,
+                    conversation_id: l.conversation_id,
+                    created_at: l.created_at,
+                })
+                .collect()
+        }
+        CrmKind::Deals => {
+            use deal::Column as C;
+            let mut s = deal::Entity::find().filter(C::CompanyId.eq(actor.company_id));
+            if let Some(o) = owner {
+                s = s.filter(C::OwnerId.eq(o));
+            }
+            if let Some(p) = &pattern {
+                s = s.filter(matching(
+                    actor.company_id,
+                    p,
+                    C::Title,
+                    C::PersonId,
+                    C::OrganizationId,
+                ));
+            }
+            s = match query.sort.as_str() {
+                "value" => s
+                    .order_by_with_nulls(C::ValueMinor, Order::Desc, NullOrdering::Last)
+                    .order_by_desc(C::Id),
+                _ => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
+            };
+            s.limit(PAGE_SIZE + 1)
+                .offset(offset)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|d| Item {
+                    status: deal_status_label(&d.status).into(),
+                    value: d.value_minor.zip(d.currency.clone()),
+                    due: None,
+                    id: d.id,
+                    title: d.title,
+                    person_id: d.person_id,
+                    organization_id: d.organization_id,
+                    owner_id: d.owner_id,
+                    conversation_id: d.conversation_id,
+                    created_at: d.created_at,
+                })
+                .collect()
+        }
+        CrmKind::Activities => {
+            use activity::Column as C;
+            let mut s = activity::Entity::find().filter(C::CompanyId.eq(actor.company_id));
+            if let Some(o) = owner {
+                s = s.filter(C::OwnerId.eq(o));
+            }
+            if let Some(p) = &pattern {
+                s = s.filter(matching(
+                    actor.company_id,
+                    p,
+                    C::Title,
+                    C::PersonId,
+                    C::OrganizationId,
+                ));
+            }
+            s = match query.sort.as_str() {
+                "created" => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
+                _ => s.order_by_asc(C::DueDate).order_by_asc(C::Id),
+            };
+            s.limit(PAGE_SIZE + 1)
+                .offset(offset)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|a| Item {
+                    status: format!(
+                        "{} · {}",
+                        activity_kind_label(&a.kind),
+                        if a.done { "Done" } else { "Not done" }
+                    ),
+                    value: None,
+                    due: Some(a.due_date.to_string()),
+                    id: a.id,
+                    title: a.title,
+                    person_id: a.person_id,
+                    organization_id: a.organization_id,
+                    owner_id: a.owner_id,
+                    conversation_id: a.conversation_id,
+                    created_at: a.created_at,
+                })
+                .collect()
+        }
+    };
+    rows_page(db, actor, items).await
+}
+
+/// A row as read, before the names are looked up.
+struct Item {
+    id: Uuid,
+    title: String,
+    person_id: Option<Uuid>,
+    organization_id: Option<Uuid>,
+    owner_id: Option<Uuid>,
+    conversation_id: Option<Uuid>,
+    created_at: OffsetDateTime,
+    value: Option<(i64, String)>,
+    status: String,
+    due: Option<String>,
+}
+
+fn deal_status_label(status: &str) -> &'static str {
+    match status {
+        "won" => "Won",
+        "lost" => "Lost",
+        _ => "Open",
+    }
+}
+
+fn activity_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "meeting" => "Meeting",
+        "task" => "Task",
+        "deadline" => "Deadline",
+        "email" => "Email",
+        _ => "Call",
+    }
+}
+
+/// `%text%` for a case-blind LIKE, with LIKE's own wildcards taken literally.
+fn like_pattern(search: &str) -> String {
+    let mut p = String::from("%");
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: &str) -> Expr {
+    Func::lower(Expr::col(col)).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+/// Rows whose title, person (name or email) or organization name contains the pattern.
+fn matching<Col: ColumnTrait>(
+    company_id: Uuid,
+    pattern: &str,
+    title: Col,
+    person: Col,
+    organization: Col,
+) -> Condition {
+    let people = Query::select()
+        .column(person::Column::Id)
+        .from(person::Entity)
+        .and_where(Expr::col(person::Column::CompanyId).eq(company_id))
+        .cond_where(
+            Condition::any()
+                .add(lower_like(person::Column::Name, pattern))
+                .add(lower_like(person::Column::Email, pattern)),
+        )
+        .to_owned();
+    let organizations = Query::select()
+        .column(organization::Column::Id)
+        .from(organization::Entity)
+        .and_where(Expr::col(organization::Column::CompanyId).eq(company_id))
+        .and_where(lower_like(organization::Column::Name, pattern))
+        .to_owned();
+    Condition::any()
+        .add(lower_like(title, pattern))
+        .add(person.in_subquery(people))
+        .add(organization.in_subquery(organizations))
+}
+
+async fn rows_page(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    mut items: Vec<Item>,
+) -> Result<CrmPage, AppError> {
+    let more = items.len() as u64 > PAGE_SIZE;
+    items.truncate(PAGE_SIZE as usize);
+    let ids = |f: fn(&Item) -> Option<Uuid>| -> Vec<Uuid> {
+        let mut v: Vec<Uuid> = items.iter().filter_map(f).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let people: HashMap<Uuid, person::Model> = person::Entity::find()
+        .filter(person::Column::CompanyId.eq(actor.company_id))
+        .filter(person::Column::Id.is_in(ids(|i| i.person_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let organizations: HashMap<Uuid, String> = organization::Entity::find()
+        .filter(organization::Column::CompanyId.eq(actor.company_id))
+        .filter(organization::Column::Id.is_in(ids(|i| i.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let users: Vec<user::Model> = user::Entity::find()
+        .filter(user::Column::CompanyId.eq(actor.company_id))
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await?;
+    let names: HashMap<Uuid, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
+    let rows = items
+        .into_iter()
+        .map(|i| {
+            let person = i.person_id.and_then(|id| people.get(&id));
+            CrmRow {
+                id: i.id.to_string(),
+                title: i.title,
+                person: person.map(|p| p.name.clone()),
+                email: person.and_then(|p| p.email.clone()),
+                organization: i
+                    .organization_id
+                    .and_then(|id| organizations.get(&id).cloned()),
+                owner: i.owner_id.and_then(|id| names.get(&id).cloned()),
+                value: i.value.map(|(minor, code)| money::format(minor, &code)),
+                status: i.status,
+                created_at: rfc3339(i.created_at),
+                due: i.due,
+                conversation_id: i.conversation_id.map(|c| c.to_string()),
+            }
+        })
+        .collect();
+    let owners = users
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    Ok(CrmPage { rows, more, owners })
 }
 
 #[cfg(test)]

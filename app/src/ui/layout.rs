@@ -25,6 +25,9 @@ pub fn AppLayout() -> impl IntoView {
                         <li class="nav-group">
                             <span class="nav-group-label">"Leads"</span>
                             <A href="/chatbot">"Chatbot"</A>
+                            <A href="/leads">"Leads"</A>
+                            <A href="/deals">"Deals"</A>
+                            <A href="/activities">"Activities"</A>
                         </li>
                         <Transition fallback=|| ()>
                             {move || {

@@ -5,6 +5,7 @@ use crate::account::{
     Me,
 };
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
+use crate::crm::view::{ActivitiesPage, DealsPage, LeadsPage};
 use crate::inbox::view::InboxPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
@@ -80,6 +81,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=UsersPage/>
                     <Route path=path!("inbox") view=InboxPage/>
                     <Route path=path!("chatbot") view=ChatbotPage/>
+                    <Route path=path!("leads") view=LeadsPage/>
+                    <Route path=path!("deals") view=DealsPage/>
+                    <Route path=path!("activities") view=ActivitiesPage/>
                     <Route path=path!("chatbot/:id") view=PlaybookEditorPage/>
                 </ParentRoute>
             </Routes>

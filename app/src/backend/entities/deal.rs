@@ -12,10 +12,15 @@ pub struct Model {
     pub organization_id: Option<Uuid>,
     pub conversation_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
-    pub value_cents: Option<i64>,
+    /// In the currency's minor units (cents; yen; fils), with its ISO 4217 code.
+    pub value_minor: Option<i64>,
     pub currency: Option<String>,
     pub expected_close_date: Option<TimeDate>,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// open, won or lost.
+    pub status: String,
+    pub source: String,
+    pub page_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,14 @@ pub struct Model {
     pub conversation_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// In the currency's minor units (cents; yen; fils), with its ISO 4217 code.
+    pub value_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub expected_close_date: Option<TimeDate>,
+    pub source: String,
+    pub page_url: Option<String>,
+    /// The deal it was converted to, once converted.
+    pub converted_deal_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,311 @@
+//! The Leads, Deals and Activities lists (F4.3): scoped to the company, 50 a page, search in
+//! titles, people, emails and organizations (case-blind, wildcards literal), sort by created
+//! date or value, filter by owner — on SQLite and (when configured) PostgreSQL.
+#![cfg(feature = "ssr")]
+use app::backend::entities::{company, lead, organization, person};
+use app::backend::{authz::Actor, testing, testing::TestDatabase};
+use app::crm::service::{list, ListQuery};
+use app::crm::CrmKind;
+use app::AppError;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+async fn org(db: &DatabaseConnection, company: Uuid, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    organization::Entity::insert(organization::ActiveModel {
+        id: Set(id),
+        company_id: Set(company),
+        name: Set(name.into()),
+        address: Set(None),
+        created_at: Set(OffsetDateTime::now_utc()),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    id
+}
+
+async fn someone(db: &DatabaseConnection, company: Uuid, name: &str, email: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    person::Entity::insert(person::ActiveModel {
+        id: Set(id),
+        company_id: Set(company),
+        name: Set(name.into()),
+        email: Set(Some(email.into())),
+        phone: Set(None),
+        organization_id: Set(None),
+        created_at: Set(OffsetDateTime::now_utc()),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    id
+}
+
+struct LeadSpec<'a> {
+    title: &'a str,
+    person: Option<Uuid>,
+    organization: Option<Uuid>,
+    owner: Option<Uuid>,
+    value: Option<(i64, &'a str)>,
+    age_minutes: i64,
+}
+
+async fn add_lead(db: &DatabaseConnection, company: Uuid, l: LeadSpec<'_>) -> Uuid {
+    let id = Uuid::now_v7();
+    lead::Entity::insert(lead::ActiveModel {
+        id: Set(id),
+        company_id: Set(company),
+        title: Set(l.title.into()),
+        person_id: Set(l.person),
+        organization_id: Set(l.organization),
+        conversation_id: Set(None),
+        owner_id: Set(l.owner),
+        created_at: Set(OffsetDateTime::now_utc() - Duration::minutes(l.age_minutes)),
+        value_minor: Set(l.value.map(|v| v.0)),
+        currency: Set(l.value.map(|v| v.1.to_string())),
+        expected_close_date: Set(None),
+        source: Set("Live Chat".into()),
+        page_url: Set(None),
+        converted_deal_id: Set(None),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    id
+}
+
+fn q(search: &str, sort: &str, owner: &str, page: u32) -> ListQuery {
+    ListQuery {
+        search: search.into(),
+        sort: sort.into(),
+        owner: owner.into(),
+        page,
+    }
+}
+
+async fn titles(
+    db: &DatabaseConnection,
+    a: &Actor,
+    kind: CrmKind,
+    query: ListQuery,
+) -> Vec<String> {
+    list(db, a, kind, &query)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.title)
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_search_sort_filter_and_stay_in_their_company() {
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        let b = testing::regular_user(&db, &a, "b@example.com", false).await;
+        // A second company (setup makes one; the schema holds many).
+        let other = Uuid::now_v7();
+        company::Entity::insert(company::ActiveModel {
+            id: Set(other),
+            name: Set("Other Co".into()),
+            created_at: Set(OffsetDateTime::now_utc()),
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+        let acme = org(&db, a.company_id, "Acme Trading").await;
+        let vera = someone(&db, a.company_id, "Vera Ortiz", "vera@shop.example").await;
+        add_lead(
+            &db,
+            a.company_id,
+            LeadSpec {
+                title: "Chat with Vera",
+                person: Some(vera),
+                organization: Some(acme),
+                owner: Some(a.user_id),
+                value: Some((125_000, "USD")),
+                age_minutes: 3,
+            },
+        )
+        .await;
+        add_lead(
+            &db,
+            a.company_id,
+            LeadSpec {
+                title: "Big yen order",
+                person: None,
+                organization: None,
+                owner: Some(b.user_id),
+                value: Some((9_000_000, "JPY")),
+                age_minutes: 2,
+            },
+        )
+        .await;
+        add_lead(
+            &db,
+            a.company_id,
+            LeadSpec {
+                title: "100% discount_seeker",
+                person: None,
+                organization: None,
+                owner: None,
+                value: None,
+                age_minutes: 1,
+            },
+        )
+        .await;
+        let elsewhere = someone(&db, other, "Vera Elsewhere", "vera@other.example").await;
+        add_lead(
+            &db,
+            other,
+            LeadSpec {
+                title: "Chat with Vera elsewhere",
+                person: Some(elsewhere),
+                organization: None,
+                owner: None,
+                value: Some((1, "USD")),
+                age_minutes: 0,
+            },
+        )
+        .await;
+
+        // Newest first, the other company's lead nowhere.
+        assert_eq!(
+            titles(&db, &a, CrmKind::Leads, q("", "", "", 0)).await,
+            ["100% discount_seeker", "Big yen order", "Chat with Vera"],
+            "{kind}"
+        );
+        // Most valuable first (minor units compared as stored), no value last.
+        assert_eq!(
+            titles(&db, &a, CrmKind::Leads, q("", "value", "", 0)).await,
+            ["Big yen order", "Chat with Vera", "100% discount_seeker"],
+            "{kind}"
+        );
+        // Search: title, person name, person email, organization; case-blind.
+        for (search, want) in [
+            ("VERA", vec!["Chat with Vera"]),
+            ("ortiz", vec!["Chat with Vera"]),
+            ("shop.example", vec!["Chat with Vera"]),
+            ("acme", vec!["Chat with Vera"]),
+            ("yen", vec!["Big yen order"]),
+            ("nobody", vec![]),
+            // LIKE's wildcards are taken literally.
+            ("%", vec!["100% discount_seeker"]),
+            ("big_yen", vec![]),
+            ("discount_", vec!["100% discount_seeker"]),
+        ] {
+            assert_eq!(
+                titles(&db, &a, CrmKind::Leads, q(search, "", "", 0)).await,
+                want,
+                "{kind}: {search}"
+            );
+        }
+        // Owner: me, another user, anyone.
+        assert_eq!(
+            titles(&db, &a, CrmKind::Leads, q("", "", "me", 0)).await,
+            ["Chat with Vera"],
+            "{kind}"
+        );
+        assert_eq!(
+            titles(
+                &db,
+                &a,
+                CrmKind::Leads,
+                q("", "", &b.user_id.to_string(), 0)
+            )
+            .await,
+            ["Big yen order"],
+            "{kind}"
+        );
+        // The row carries the names and the value in its currency's decimals.
+        let page = list(&db, &a, CrmKind::Leads, &q("", "value", "", 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.rows[0].value.as_deref(),
+            Some("JPY 9,000,000"),
+            "{kind}"
+        );
+        assert_eq!(
+            page.rows[1].value.as_deref(),
+            Some("USD 1,250.00"),
+            "{kind}"
+        );
+        assert_eq!(page.rows[1].person.as_deref(), Some("Vera Ortiz"), "{kind}");
+        assert_eq!(
+            page.rows[1].email.as_deref(),
+            Some("vera@shop.example"),
+            "{kind}"
+        );
+        assert_eq!(
+            page.rows[1].organization.as_deref(),
+            Some("Acme Trading"),
+            "{kind}"
+        );
+        assert_eq!(
+            page.rows[1].owner.as_deref(),
+            Some(a.name.as_str()),
+            "{kind}"
+        );
+        assert!(!page.more);
+        assert!(page.owners.iter().any(|(_, n)| *n == b.name), "{kind}");
+        assert_eq!(page.owners.len(), 2, "{kind}: the company's two users");
+        // Bad input is refused by field.
+        for (query, field) in [
+            (q("", "", "not-a-user", 0), "owner"),
+            (q(&"x".repeat(201), "", "", 0), "search"),
+        ] {
+            match list(&db, &a, CrmKind::Leads, &query).await {
+                Err(AppError::Validation { field: f, .. }) => assert_eq!(f, field, "{kind}"),
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+        // Deals and activities are their own lists.
+        assert!(titles(&db, &a, CrmKind::Deals, q("", "", "", 0))
+            .await
+            .is_empty());
+        assert!(titles(&db, &a, CrmKind::Activities, q("", "", "", 0))
+            .await
+            .is_empty());
+    }
+}
+
+#[tokio::test]
+async fn lists_page_by_fifty() {
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        for i in 0..120 {
+            let title = format!("Lead {i:03}");
+            add_lead(
+                &db,
+                a.company_id,
+                LeadSpec {
+                    title: &title,
+                    person: None,
+                    organization: None,
+                    owner: None,
+                    value: None,
+                    age_minutes: 200 - i,
+                },
+            )
+            .await;
+        }
+        let mut seen = Vec::new();
+        for page in 0..3 {
+            let p = list(&db, &a, CrmKind::Leads, &q("", "", "", page))
+                .await
+                .unwrap();
+            assert_eq!(p.more, page < 2, "{kind}: page {page}");
+            assert_eq!(p.rows.len(), if page < 2 { 50 } else { 20 }, "{kind}");
+            seen.extend(p.rows.into_iter().map(|r| r.title));
+        }
+        let want: Vec<String> = (0..120).rev().map(|i| format!("Lead {i:03}")).collect();
+        assert_eq!(seen, want, "{kind}: every lead once, newest first");
+    }
+}
