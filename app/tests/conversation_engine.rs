@@ -354,6 +354,7 @@ async fn events_replay_exactly_what_was_missed() {
                 EventPayload::Message { message } => format!("message:{}", message.body),
                 EventPayload::Conversation { conversation } => format!("{:?}", conversation.state),
                 EventPayload::User { .. } => "user".into(),
+                EventPayload::Panel { .. } => "panel".into(),
             })
             .collect();
         let joined = format!("message:{}", service::joined(&w.a.name));

@@ -19,6 +19,7 @@ async fn org(db: &DatabaseConnection, company: Uuid, name: &str) -> Uuid {
         name: Set(name.into()),
         address: Set(None),
         created_at: Set(OffsetDateTime::now_utc()),
+        name_key: Set(Some(name.to_lowercase())),
     })
     .exec(db)
     .await
@@ -113,6 +114,7 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
             id: Set(other),
             name: Set("Other Co".into()),
             created_at: Set(OffsetDateTime::now_utc()),
+            default_country: Set(None),
         })
         .exec(&db)
         .await

@@ -1,7 +1,10 @@
-//! The Leads, Deals and Activities pages (F4.3): a lead has a value, a close date, its
-//! source and page, and may be converted to a deal; a deal has a status. Money is integer
-//! minor units with an ISO 4217 code (`value_minor`, `currency`). The lists are read 50 at a
-//! time, newest or most valuable first, for one company, optionally one owner.
+//! The side panel and the CRM pages (F4): a lead has a value, a close date, its source and
+//! page, and may be converted to a deal; a deal has a status; a conversation has at most one
+//! lead and one deal. Money is integer minor units with an ISO 4217 code (`value_minor`,
+//! `currency`). The lists are read 50 at a time, newest or most valuable first, for one
+//! company, optionally one owner. A conversation's side panel is a row of its own with a
+//! version (two agents never overwrite each other silently); organizations are matched by a
+//! normalized name; phone numbers are read in the company's default country.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -20,6 +23,7 @@ enum Lead {
     Source,
     PageUrl,
     ConvertedDealId,
+    ConversationId,
 }
 
 #[derive(DeriveIden)]
@@ -30,6 +34,45 @@ enum Deal {
     Status,
     Source,
     PageUrl,
+}
+
+#[derive(DeriveIden)]
+enum Organization {
+    Table,
+    CompanyId,
+    Name,
+    NameKey,
+}
+
+#[derive(DeriveIden)]
+enum Company {
+    Table,
+    DefaultCountry,
+}
+
+#[derive(DeriveIden)]
+enum ConversationPanel {
+    Table,
+    ConversationId,
+    CompanyId,
+    Version,
+    Name,
+    Email,
+    Phone,
+    Organization,
+    Address,
+    ValueMinor,
+    Currency,
+    ExpectedCloseDate,
+    Notes,
+    UpdatedAt,
+    UpdatedBy,
+}
+
+#[derive(DeriveIden)]
+enum Conversation {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]
@@ -223,6 +266,119 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
+        // One lead and one deal per conversation: a retried "Create lead" finds the first.
+        for (table, name) in [
+            (Lead::Table.into_iden(), "idx_lead_conversation_unique"),
+            (Deal::Table.into_iden(), "idx_deal_conversation_unique"),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(table)
+                        .col(Lead::ConversationId)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        add(
+            manager,
+            Organization::Table,
+            ColumnDef::new(Organization::NameKey)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await?;
+        // Existing names get an approximate key (lower case, trimmed); new ones the exact
+        // normalized form (NFKC, lower case, single spaces), written by the application.
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table(Organization::Table)
+                    .value(
+                        Organization::NameKey,
+                        Func::lower(Func::cust("TRIM").arg(Expr::col(Organization::Name))),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        index(
+            manager,
+            "idx_organization_company_key",
+            Organization::Table,
+            vec![
+                Organization::CompanyId.into_iden(),
+                Organization::NameKey.into_iden(),
+            ],
+        )
+        .await?;
+        add(
+            manager,
+            Company::Table,
+            ColumnDef::new(Company::DefaultCountry)
+                .string()
+                .null()
+                .to_owned(),
+        )
+        .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ConversationPanel::Table)
+                    .col(
+                        ColumnDef::new(ConversationPanel::ConversationId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ConversationPanel::CompanyId)
+                            .uuid()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ConversationPanel::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(ConversationPanel::Name).string().null())
+                    .col(ColumnDef::new(ConversationPanel::Email).string().null())
+                    .col(ColumnDef::new(ConversationPanel::Phone).string().null())
+                    .col(
+                        ColumnDef::new(ConversationPanel::Organization)
+                            .string()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(ConversationPanel::Address).text().null())
+                    .col(
+                        ColumnDef::new(ConversationPanel::ValueMinor)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(ConversationPanel::Currency).string().null())
+                    .col(
+                        ColumnDef::new(ConversationPanel::ExpectedCloseDate)
+                            .date()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(ConversationPanel::Notes).text().null())
+                    .col(
+                        ColumnDef::new(ConversationPanel::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(ConversationPanel::UpdatedBy).uuid().null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(ConversationPanel::Table, ConversationPanel::ConversationId)
+                            .to(Conversation::Table, Conversation::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 

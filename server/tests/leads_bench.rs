@@ -38,6 +38,7 @@ async fn leads_page_with_100k_leads() {
                 name: Set(format!("Organization {n}")),
                 address: Set(None),
                 created_at: Set(now),
+                name_key: Set(Some(format!("organization {n}"))),
             });
             people.push(person::ActiveModel {
                 id: Set(pid),

@@ -60,6 +60,7 @@ pub async fn setup(
         id: Set(company_id),
         name: Set(input.company_name.to_string()),
         created_at: Set(now),
+        default_country: Set(None),
     }
     .insert(&txn)
     .await?;

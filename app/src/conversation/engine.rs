@@ -87,6 +87,7 @@ pub(crate) async fn write_event(
         EventPayload::Conversation { .. } => "conversation",
         EventPayload::Message { .. } => "message",
         EventPayload::User { .. } => "user",
+        EventPayload::Panel { .. } => "panel",
     };
     let row = event::ActiveModel {
         company_id: Set(company_id),

@@ -196,6 +196,13 @@ pub async fn load(
                 }
                 serde_json::to_string(message)
             }
+            EventPayload::Panel {
+                conversation_id,
+                version,
+            } => serde_json::to_string(&serde_json::json!({
+                "id": conversation_id,
+                "version": version,
+            })),
             EventPayload::User { .. } => serde_json::to_string(&payload),
         }
         .map_err(|_| AppError::Internal)?;

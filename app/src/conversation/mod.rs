@@ -142,6 +142,12 @@ pub enum EventPayload {
         user_id: String,
         active: bool,
     },
+    /// A conversation's side panel changed (a field saved, a lead or deal created): open
+    /// inboxes that may see the conversation read it again. Never sent to the visitor.
+    Panel {
+        conversation_id: String,
+        version: i32,
+    },
 }
 
 /// The longest message a visitor or agent may send, in characters (R7).

@@ -1,6 +1,6 @@
 //! CRM server functions (F4.3). Each checks who is asking; the service scopes every query
 //! to their company.
-use super::{CrmKind, CrmPage};
+use super::{CrmKind, CrmPage, PanelView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -34,6 +34,61 @@ pub async fn list_crm(
                 page,
             };
             service::list(&state.db, &actor, kind, &query).await
+        }
+        .await,
+    )
+}
+
+/// The side panel of a conversation the user may see (F4.1).
+#[server(prefix = "/api", endpoint = "crm/panel")]
+pub async fn get_panel(id: String) -> Result<PanelView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            super::panel::get(&state.db, &actor, &id).await
+        }
+        .await,
+    )
+}
+
+/// Saves one panel field typed over `version` (F4.1, F4.4).
+#[server(prefix = "/api", endpoint = "crm/panel/save")]
+pub async fn save_panel_field(
+    id: String,
+    field: String,
+    value: String,
+    version: i32,
+) -> Result<PanelView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            super::panel::save(&state.db, &actor, &id, &field, &value, version).await
+        }
+        .await,
+    )
+}
+
+/// "Create lead" / "Create deal" from the panel (F4.2); `kind` is "lead" or "deal";
+/// `new_person` ("on" or absent) never reuses an existing person.
+#[server(prefix = "/api", endpoint = "crm/create")]
+pub async fn create_from_panel(
+    id: String,
+    kind: String,
+    #[server(default)] title: String,
+    #[server(default)] new_person: Option<String>,
+) -> Result<PanelView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let item = match kind.as_str() {
+                "lead" => super::panel::NewItem::Lead,
+                "deal" => super::panel::NewItem::Deal,
+                _ => return Err(AppError::validation("kind", "Create a lead or a deal.")),
+            };
+            super::panel::create(&state.db, &actor, &id, item, &title, new_person.is_some()).await
         }
         .await,
     )

@@ -4,7 +4,11 @@ use serde::{Deserialize, Serialize};
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod fields;
+#[cfg(feature = "ssr")]
 pub mod money;
+#[cfg(feature = "ssr")]
+pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod view;
@@ -71,3 +75,56 @@ pub struct CrmPage {
     /// (user id, name) of everyone who may own an item.
     pub owners: Vec<(String, String)>,
 }
+
+/// A lead or deal made from a conversation, as the side panel links to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmLink {
+    pub id: String,
+    pub title: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A conversation's side panel (F4.1): the fields as text (prefilled from what the
+/// playbook captured until someone saves one), the captured answers, what "Create lead"
+/// would reuse, and the lead and deal made from the conversation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelView {
+    pub conversation_id: String,
+    /// 0 until the first save; a save must name the version it was typed over.
+    pub version: i32,
+    /// (field key, text) for every key of PANEL_FIELDS.
+    pub fields: Vec<(String, String)>,
+    /// What the visitor told the playbook, read-only.
+    pub captured: Vec<(String, String)>,
+    /// The existing person "Create lead" would use, e.g. "Vera Ortiz (vera@example.com)".
+    pub person_match: Option<String>,
+    pub organization_match: Option<String>,
+    /// The email and the phone belong to two different people: the user must choose.
+    pub people_conflict: Option<String>,
+    pub lead: Option<CrmLink>,
+    pub deal: Option<CrmLink>,
+}
+
+impl PanelView {
+    pub fn field(&self, key: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The side panel's fields: key and label (PRODUCT.md F4.1), in the order shown.
+pub const PANEL_FIELDS: [(&str, &str); 9] = [
+    ("value", "Deal value"),
+    ("currency", "Currency"),
+    ("expected_close_date", "Expected close date"),
+    ("name", "Name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("organization", "Organization"),
+    ("address", "Address"),
+    ("notes", "Notes"),
+];

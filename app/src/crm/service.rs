@@ -1,7 +1,7 @@
 //! Creating CRM items from a conversation (a person reused by email, an organization reused
 //! by name, and the lead, deal or activity linked to the conversation — at most once each),
 //! and the Leads, Deals and Activities lists (F4.3).
-use super::{money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE};
+use super::{fields, money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE};
 use crate::backend::actor::Actor;
 use crate::backend::entities::{activity, conversation, deal, lead, organization, person, user};
 use crate::backend::rfc3339;
@@ -61,7 +61,7 @@ async fn organization_for(
 ) -> Result<Uuid, AppError> {
     if let Some(o) = organization::Entity::find()
         .filter(organization::Column::CompanyId.eq(company_id))
-        .filter(organization::Column::Name.eq(name))
+        .filter(organization::Column::NameKey.eq(fields::organization_key(name)))
         .one(txn)
         .await?
     {
@@ -73,6 +73,7 @@ async fn organization_for(
         name: Set(name.to_string()),
         address: Set(None),
         created_at: Set(OffsetDateTime::now_utc()),
+        name_key: Set(Some(fields::organization_key(name))),
     }
     .insert(txn)
     .await?

@@ -129,6 +129,10 @@ fn pick(actor: &Actor, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result
                 .now
                 .is_some_and(|now| now.visible_to(actor.user_id))
                 .then(|| ("message", item.json.clone())),
+            EventPayload::Panel { .. } => item
+                .now
+                .is_some_and(|now| now.visible_to(actor.user_id))
+                .then(|| ("panel", item.json.clone())),
             EventPayload::User { user_id, active } => {
                 if !active && *user_id == actor.user_id.to_string() {
                     return Err(AppError::Unauthenticated);

@@ -315,6 +315,6 @@ pub fn visitor_event(
             state: conversation.state,
             agent_name: conversation.assignee_name.clone(),
         }),
-        EventPayload::User { .. } => None,
+        EventPayload::User { .. } | EventPayload::Panel { .. } => None,
     }
 }

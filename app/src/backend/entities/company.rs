@@ -8,6 +8,8 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// ISO 3166 alpha-2: phone numbers typed without a country code are read in it.
+    pub default_country: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

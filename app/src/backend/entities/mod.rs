@@ -3,6 +3,7 @@ pub mod activity;
 pub mod card;
 pub mod company;
 pub mod conversation;
+pub mod conversation_panel;
 pub mod deal;
 pub mod event;
 pub mod installation;

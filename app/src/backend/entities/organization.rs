@@ -11,6 +11,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub address: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// The name as compared (crm::fields::organization_key).
+    pub name_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,8 @@
 //! The Leads, Deals and Activities pages (F4.3): server-rendered lists of 50 with search,
 //! sort and an owner filter, in the URL (so a page can be bookmarked and reloaded), each row
 //! linking to its conversation.
+pub mod panel;
+
 use super::api::list_crm;
 use super::{CrmKind, CrmPage, CrmRow};
 use crate::ui::states::ErrorState;

@@ -6,6 +6,7 @@ use super::super::{Assignee, ConversationDetail};
 use super::{author_label, Draft, Live};
 use crate::account::Me;
 use crate::conversation::{AuthorKind, ConversationState, ConversationView, MessageView};
+use crate::crm::view::panel::SidePanel;
 use crate::error::AppError;
 use crate::ui::text::LinkedText;
 use crate::ui::time::LocalTime;
@@ -191,15 +192,7 @@ pub fn ChatWindow(
                         <dd class="visitor-page">{move || conversation.with(|c| c.page_url.clone()).unwrap_or_else(|| "Unknown".into())}</dd>
                         {detail.details.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
                     </dl>
-                    <h3>"CRM"</h3>
-                    <p class="crm-status">
-                        {move || conversation.with(|c| match (&c.crm_kind, &c.crm_created_at) {
-                            (Some(kind), Some(at)) => view! {
-                                <span>{format!("{} created ", capitalized(kind))}</span><LocalTime utc=at.clone()/>
-                            }.into_any(),
-                            _ => view! { <span>"No lead or deal created yet."</span> }.into_any(),
-                        })}
-                    </p>
+                    <SidePanel id=id.clone() changed=live.panel/>
                 </aside>
             </div>
             {(!closed).then(|| {
@@ -240,13 +233,6 @@ fn add_message(messages: RwSignal<Vec<MessageView>>, m: MessageView) {
             all.sort_by_key(|x| x.seq);
         }
     });
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// Enter sends, Shift+Enter is a new line. A failed send stays, with "Retry" (same client

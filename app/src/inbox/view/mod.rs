@@ -38,6 +38,8 @@ pub struct Live {
     pub conversation: RwSignal<Option<ConversationView>>,
     /// A conversation this user may no longer see (someone else has it now).
     pub gone: RwSignal<Option<String>>,
+    /// Bumped when the open conversation's side panel changed (someone saved or created).
+    pub panel: RwSignal<u64>,
 }
 
 /// The opened conversation's composer and last refusal: they outlive a reload of the window
@@ -73,6 +75,7 @@ pub fn InboxPage() -> impl IntoView {
         message: RwSignal::new(None),
         conversation: RwSignal::new(None),
         gone: RwSignal::new(None),
+        panel: RwSignal::new(0),
     };
     provide_context(live);
     let draft = Draft {
@@ -371,7 +374,7 @@ mod stream {
         let Ok(es) = web_sys::EventSource::new("/api/events") else {
             return;
         };
-        for name in ["conversation", "hidden", "message", "counts"] {
+        for name in ["conversation", "hidden", "message", "counts", "panel"] {
             let cb =
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                     let data = e.data().as_string().unwrap_or_default();
@@ -397,6 +400,13 @@ mod stream {
                                 }
                             }
                             live.list.update(|n| *n += 1);
+                        }
+                        "panel" => {
+                            let json: serde_json::Value =
+                                serde_json::from_str(&data).unwrap_or_default();
+                            if open.is_some() && json["id"].as_str() == open.as_deref() {
+                                live.panel.update(|n| *n += 1);
+                            }
                         }
                         _ => {
                             // Someone else has it now: the open window goes back to the list.

@@ -1,0 +1,645 @@
+//! A conversation's side panel (F4.1, F4.2, F4.4): read it, save one field at a time over
+//! the version it was typed on, and create the lead or deal from it — reusing the person
+//! whose email (else phone) matches and the organization whose normalized name matches,
+//! never merging two people silently, and at most one lead and one deal per conversation.
+use super::service::{Captured, LIVE_CHAT};
+use super::{fields, money, CrmLink, PanelView, PANEL_FIELDS};
+use crate::backend::actor::Actor;
+use crate::backend::db::write_txn;
+use crate::backend::entities::{company, conversation, conversation_panel as panel, deal, lead};
+use crate::backend::entities::{organization, person};
+use crate::backend::realtime::hub;
+use crate::backend::rfc3339;
+use crate::conversation::engine::{not_found, parse_id, visible_to, write_event};
+use crate::conversation::EventPayload;
+use crate::error::AppError;
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The currency a value is in until one is chosen.
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// What the panel holds, parsed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Values {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    organization: Option<String>,
+    address: Option<String>,
+    value_minor: Option<i64>,
+    currency: Option<String>,
+    expected_close_date: Option<time::Date>,
+    notes: Option<String>,
+}
+
+impl Values {
+    /// What the playbook captured, as the panel starts.
+    fn captured(c: &conversation::Model, country: Option<&str>) -> Self {
+        let who = Captured::from_answers(&c.answers);
+        Self {
+            name: who.name,
+            email: who.email.and_then(|e| fields::email(&e).ok().flatten()),
+            // A captured phone that does not parse is kept as typed, for the agent to fix.
+            phone: who
+                .phone
+                .map(|p| fields::phone(&p, country).ok().flatten().unwrap_or(p)),
+            organization: who.organization,
+            ..Self::default()
+        }
+    }
+
+    fn from_row(p: &panel::Model) -> Self {
+        Self {
+            name: p.name.clone(),
+            email: p.email.clone(),
+            phone: p.phone.clone(),
+            organization: p.organization.clone(),
+            address: p.address.clone(),
+            value_minor: p.value_minor,
+            currency: p.currency.clone(),
+            expected_close_date: p.expected_close_date,
+            notes: p.notes.clone(),
+        }
+    }
+
+    fn text(&self, key: &str) -> String {
+        match key {
+            "name" => self.name.clone(),
+            "email" => self.email.clone(),
+            "phone" => self.phone.clone(),
+            "organization" => self.organization.clone(),
+            "address" => self.address.clone(),
+            "notes" => self.notes.clone(),
+            "currency" => self.currency.clone(),
+            "expected_close_date" => self.expected_close_date.map(|d| d.to_string()),
+            "value" => self.value_minor.map(|minor| {
+                let code = self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY);
+                plain_amount(minor, money::decimals(code).unwrap_or(2))
+            }),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+
+    /// Applies one typed field; a refusal names the field and what to type instead.
+    fn apply(&mut self, key: &str, raw: &str, country: Option<&str>) -> Result<(), AppError> {
+        fn by<T>(key: &str, r: Result<T, String>) -> Result<T, AppError> {
+            r.map_err(|m| AppError::validation(key, m))
+        }
+        match key {
+            "name" => self.name = by(key, fields::text("Name", raw, fields::MAX_NAME))?,
+            "organization" => {
+                self.organization = by(
+                    key,
+                    fields::text("Organization", raw, fields::MAX_ORGANIZATION),
+                )?
+            }
+            "address" => self.address = by(key, fields::text("Address", raw, fields::MAX_ADDRESS))?,
+            "notes" => self.notes = by(key, fields::text("Notes", raw, fields::MAX_NOTES))?,
+            "email" => self.email = by(key, fields::email(raw))?,
+            "phone" => self.phone = by(key, fields::phone(raw, country))?,
+            "expected_close_date" => self.expected_close_date = by(key, fields::date(raw))?,
+            "value" => {
+                let code = self
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CURRENCY.into());
+                self.value_minor = by(key, fields::amount(raw, &code))?;
+                if self.value_minor.is_some() {
+                    self.currency = Some(code);
+                }
+            }
+            "currency" => {
+                let code = if raw.trim().is_empty() {
+                    DEFAULT_CURRENCY.to_string()
+                } else {
+                    by(key, fields::currency(raw))?
+                };
+                // The amount keeps its worth in the new currency's decimals, or is refused
+                // when it cannot (1250.50 cannot be yen).
+                if let Some(minor) = self.value_minor {
+                    let from = self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY);
+                    let (a, b) = (
+                        money::decimals(from).unwrap_or(2),
+                        money::decimals(&code).unwrap_or(2),
+                    );
+                    self.value_minor = Some(if b >= a {
+                        minor * 10i64.pow(b - a)
+                    } else if minor % 10i64.pow(a - b) == 0 {
+                        minor / 10i64.pow(a - b)
+                    } else {
+                        return Err(AppError::validation(
+                            key,
+                            format!(
+                                "Currency: {code} has {b} decimals; change the deal value to \
+                                 fit first."
+                            ),
+                        ));
+                    });
+                }
+                self.currency = Some(code);
+            }
+            _ => return Err(AppError::validation("field", "No such field.")),
+        }
+        Ok(())
+    }
+}
+
+/// `minor` as typed back into the value field: 1250.50, 1250, 1.250.
+fn plain_amount(minor: i64, places: u32) -> String {
+    if places == 0 {
+        return minor.to_string();
+    }
+    let unit = 10i64.pow(places);
+    format!(
+        "{}.{:0width$}",
+        minor / unit,
+        minor % unit,
+        width = places as usize
+    )
+}
+
+/// The conversation, when `actor` may see it (F3.5).
+async fn visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: &str,
+) -> Result<conversation::Model, AppError> {
+    match conversation::Entity::find_by_id(parse_id(id)?)
+        .one(db)
+        .await?
+    {
+        Some(c) if visible_to(actor, &c) => Ok(c),
+        _ => Err(not_found()),
+    }
+}
+
+async fn default_country(
+    db: &impl ConnectionTrait,
+    company_id: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(company::Entity::find_by_id(company_id)
+        .one(db)
+        .await?
+        .and_then(|c| c.default_country))
+}
+
+/// The panel of a conversation `actor` may see.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<PanelView, AppError> {
+    let c = visible(db, actor, id).await?;
+    let country = default_country(db, c.company_id).await?;
+    let row = panel::Entity::find_by_id(c.id).one(db).await?;
+    let (values, version) = match &row {
+        Some(p) => (Values::from_row(p), p.version),
+        None => (Values::captured(&c, country.as_deref()), 0),
+    };
+    view(db, &c, &values, version).await
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    c: &conversation::Model,
+    values: &Values,
+    version: i32,
+) -> Result<PanelView, AppError> {
+    let captured: Vec<(String, String)> =
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&c.answers)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+    let people = matching_people(db, c.company_id, values).await?;
+    let (person_match, people_conflict) = match people {
+        People::None => (None, None),
+        People::One(p) => (Some(person_label(&p)), None),
+        People::Two { by_email, by_phone } => (
+            None,
+            Some(format!(
+                "The email belongs to {} and the phone to {}. Choose \"Create a new person\", \
+                 or change the email or the phone.",
+                person_label(&by_email),
+                person_label(&by_phone)
+            )),
+        ),
+    };
+    let organization_match = match &values.organization {
+        Some(name) => organization::Entity::find()
+            .filter(organization::Column::CompanyId.eq(c.company_id))
+            .filter(organization::Column::NameKey.eq(fields::organization_key(name)))
+            .one(db)
+            .await?
+            .map(|o| o.name),
+        None => None,
+    };
+    let lead = lead::Entity::find()
+        .filter(lead::Column::ConversationId.eq(c.id))
+        .one(db)
+        .await?
+        .map(|l| CrmLink {
+            id: l.id.to_string(),
+            title: l.title,
+            created_at: rfc3339(l.created_at),
+        });
+    let deal = deal::Entity::find()
+        .filter(deal::Column::ConversationId.eq(c.id))
+        .one(db)
+        .await?
+        .map(|d| CrmLink {
+            id: d.id.to_string(),
+            title: d.title,
+            created_at: rfc3339(d.created_at),
+        });
+    Ok(PanelView {
+        conversation_id: c.id.to_string(),
+        version,
+        fields: PANEL_FIELDS
+            .iter()
+            .map(|(k, _)| (k.to_string(), values.text(k)))
+            .collect(),
+        captured,
+        person_match,
+        organization_match,
+        people_conflict,
+        lead,
+        deal,
+    })
+}
+
+fn person_label(p: &person::Model) -> String {
+    match (&p.email, &p.phone) {
+        (Some(e), _) => format!("{} ({e})", p.name),
+        (None, Some(ph)) => format!("{} ({ph})", p.name),
+        (None, None) => p.name.clone(),
+    }
+}
+
+enum People {
+    None,
+    One(person::Model),
+    Two {
+        by_email: person::Model,
+        by_phone: person::Model,
+    },
+}
+
+/// The existing person these details point at: by the lower-cased email, otherwise by the
+/// E.164 phone; two when the email and the phone belong to different people.
+async fn matching_people(
+    db: &impl ConnectionTrait,
+    company_id: Uuid,
+    v: &Values,
+) -> Result<People, AppError> {
+    let find = |col: person::Column, value: String| {
+        person::Entity::find()
+            .filter(person::Column::CompanyId.eq(company_id))
+            .filter(col.eq(value))
+            .one(db)
+    };
+    let by_email = match &v.email {
+        Some(e) => find(person::Column::Email, e.clone()).await?,
+        None => None,
+    };
+    let by_phone = match &v.phone {
+        Some(p) if p.starts_with('+') => find(person::Column::Phone, p.clone()).await?,
+        _ => None,
+    };
+    Ok(match (by_email, by_phone) {
+        (Some(e), Some(p)) if e.id != p.id => People::Two {
+            by_email: e,
+            by_phone: p,
+        },
+        (Some(e), _) => People::One(e),
+        (None, Some(p)) => People::One(p),
+        (None, None) => People::None,
+    })
+}
+
+/// Saves one field typed over `version`. Someone else's save in between is a conflict:
+/// nothing is overwritten, and the panel they saved is read again.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    key: &str,
+    raw: &str,
+    version: i32,
+) -> Result<PanelView, AppError> {
+    let c = visible(db, actor, id).await?;
+    let country = default_country(db, c.company_id).await?;
+    let txn = write_txn(db).await?;
+    let row = panel::Entity::find_by_id(c.id).one(&txn).await?;
+    let current = row.as_ref().map_or(0, |p| p.version);
+    if current != version {
+        return Err(conflict());
+    }
+    let mut values = match &row {
+        Some(p) => Values::from_row(p),
+        None => Values::captured(&c, country.as_deref()),
+    };
+    values.apply(key, raw, country.as_deref())?;
+    let now = OffsetDateTime::now_utc();
+    let next = version + 1;
+    let model = panel::ActiveModel {
+        conversation_id: Set(c.id),
+        company_id: Set(c.company_id),
+        version: Set(next),
+        name: Set(values.name.clone()),
+        email: Set(values.email.clone()),
+        phone: Set(values.phone.clone()),
+        organization: Set(values.organization.clone()),
+        address: Set(values.address.clone()),
+        value_minor: Set(values.value_minor),
+        currency: Set(values.currency.clone()),
+        expected_close_date: Set(values.expected_close_date),
+        notes: Set(values.notes.clone()),
+        updated_at: Set(now),
+        updated_by: Set(Some(actor.user_id)),
+    };
+    if row.is_some() {
+        // Guarded by the version, so a writer on another connection cannot slip in between.
+        let done = panel::Entity::update_many()
+            .set(model)
+            .filter(panel::Column::ConversationId.eq(c.id))
+            .filter(panel::Column::Version.eq(version))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if done != 1 {
+            return Err(conflict());
+        }
+    } else if panel::Entity::insert(model).exec(&txn).await.is_err() {
+        return Err(conflict());
+    }
+    let change = EventPayload::Panel {
+        conversation_id: c.id.to_string(),
+        version: next,
+    };
+    write_event(&txn, c.company_id, Some(c.id), &change).await?;
+    let view = view(&txn, &c, &values, next).await?;
+    txn.commit().await?;
+    hub::wake(db).await;
+    Ok(view)
+}
+
+fn conflict() -> AppError {
+    AppError::Conflict(
+        "Someone else changed this panel just now. It shows their change; type yours again.".into(),
+    )
+}
+
+/// What "Create lead" or "Create deal" makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewItem {
+    Lead,
+    Deal,
+}
+
+/// Creates the conversation's lead or deal from the panel (F4.2): the person whose email
+/// (else phone) matches, or a new one (always a new one with `new_person`); the organization
+/// whose normalized name matches, or a new one. A conversation has at most one lead and one
+/// deal: a second request (a double click, a retry) returns the first. Works on closed
+/// conversations too, and leaves the conversation as it is.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    item: NewItem,
+    title: &str,
+    new_person: bool,
+) -> Result<PanelView, AppError> {
+    let c = visible(db, actor, id).await?;
+    let country = default_country(db, c.company_id).await?;
+    let title = fields::text("Title", title, fields::MAX_TITLE)
+        .map_err(|m| AppError::validation("title", m))?;
+    let txn = write_txn(db).await?;
+    let row = panel::Entity::find_by_id(c.id).one(&txn).await?;
+    let (values, version) = match &row {
+        Some(p) => (Values::from_row(p), p.version),
+        None => (Values::captured(&c, country.as_deref()), 0),
+    };
+    let existing = match item {
+        NewItem::Lead => lead::Entity::find()
+            .filter(lead::Column::ConversationId.eq(c.id))
+            .one(&txn)
+            .await?
+            .map(|l| l.id),
+        NewItem::Deal => deal::Entity::find()
+            .filter(deal::Column::ConversationId.eq(c.id))
+            .one(&txn)
+            .await?
+            .map(|d| d.id),
+    };
+    if existing.is_some() {
+        drop(txn);
+        return get(db, actor, id).await;
+    }
+    let now = OffsetDateTime::now_utc();
+    let organization_id = match &values.organization {
+        Some(name) => {
+            Some(organization(&txn, c.company_id, name, values.address.as_deref(), now).await?)
+        }
+        None => None,
+    };
+    let person_id =
+        if new_person {
+            new_person_from(&txn, c.company_id, &values, organization_id, now).await?
+        } else {
+            match matching_people(&txn, c.company_id, &values).await? {
+                People::One(p) => Some(p.id),
+                People::None => {
+                    new_person_from(&txn, c.company_id, &values, organization_id, now).await?
+                }
+                People::Two { .. } => return Err(AppError::validation(
+                    "person",
+                    "The email and the phone belong to two different people. Choose \"Create a \
+                     new person\", or change the email or the phone.",
+                )),
+            }
+        };
+    let who = values
+        .name
+        .clone()
+        .or_else(|| values.email.clone())
+        .or_else(|| values.phone.clone())
+        .unwrap_or_else(|| "Website visitor".into());
+    let kind = match item {
+        NewItem::Lead => "lead",
+        NewItem::Deal => "deal",
+    };
+    let title = title.unwrap_or_else(|| format!("{who} {kind}"));
+    let new_id = Uuid::now_v7();
+    let inserted = match item {
+        NewItem::Lead => lead::Entity::insert(lead::ActiveModel {
+            id: Set(new_id),
+            company_id: Set(c.company_id),
+            title: Set(title),
+            person_id: Set(person_id),
+            organization_id: Set(organization_id),
+            conversation_id: Set(Some(c.id)),
+            owner_id: Set(Some(actor.user_id)),
+            created_at: Set(now),
+            value_minor: Set(values.value_minor),
+            currency: Set(values.currency.clone()),
+            expected_close_date: Set(values.expected_close_date),
+            source: Set(LIVE_CHAT.into()),
+            page_url: Set(c.page_url.clone()),
+            converted_deal_id: Set(None),
+        })
+        .exec(&txn)
+        .await
+        .map(|_| ()),
+        NewItem::Deal => deal::Entity::insert(deal::ActiveModel {
+            id: Set(new_id),
+            company_id: Set(c.company_id),
+            title: Set(title),
+            person_id: Set(person_id),
+            organization_id: Set(organization_id),
+            conversation_id: Set(Some(c.id)),
+            owner_id: Set(Some(actor.user_id)),
+            value_minor: Set(values.value_minor),
+            currency: Set(values.currency.clone()),
+            expected_close_date: Set(values.expected_close_date),
+            created_at: Set(now),
+            status: Set("open".into()),
+            source: Set(LIVE_CHAT.into()),
+            page_url: Set(c.page_url.clone()),
+        })
+        .exec(&txn)
+        .await
+        .map(|_| ()),
+    };
+    if inserted.is_err() {
+        // Another request for this conversation got there first (the unique index): theirs
+        // is the one.
+        drop(txn);
+        return get(db, actor, id).await;
+    }
+    // The conversation shows what was made from it ("Lead created" with its time).
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::CrmKind, Expr::value(Some(kind)))
+        .col_expr(conversation::Column::CrmCreatedAt, Expr::value(Some(now)))
+        .filter(conversation::Column::Id.eq(c.id))
+        .exec(&txn)
+        .await?;
+    let change = EventPayload::Panel {
+        conversation_id: c.id.to_string(),
+        version,
+    };
+    write_event(&txn, c.company_id, Some(c.id), &change).await?;
+    txn.commit().await?;
+    hub::wake(db).await;
+    tracing::info!(conversation = %c.id, kind, by = %actor.user_id, "created from the side panel");
+    get(db, actor, id).await
+}
+
+async fn organization(
+    txn: &impl ConnectionTrait,
+    company_id: Uuid,
+    name: &str,
+    address: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Uuid, AppError> {
+    let key = fields::organization_key(name);
+    if let Some(o) = organization::Entity::find()
+        .filter(organization::Column::CompanyId.eq(company_id))
+        .filter(organization::Column::NameKey.eq(key.clone()))
+        .one(txn)
+        .await?
+    {
+        if o.address.is_none() && address.is_some() {
+            let mut o: organization::ActiveModel = o.clone().into();
+            o.address = Set(address.map(str::to_string));
+            o.update(txn).await?;
+        }
+        return Ok(o.id);
+    }
+    let id = Uuid::now_v7();
+    organization::Entity::insert(organization::ActiveModel {
+        id: Set(id),
+        company_id: Set(company_id),
+        name: Set(name.to_string()),
+        address: Set(address.map(str::to_string)),
+        created_at: Set(now),
+        name_key: Set(Some(key)),
+    })
+    .exec(txn)
+    .await?;
+    Ok(id)
+}
+
+async fn new_person_from(
+    txn: &impl ConnectionTrait,
+    company_id: Uuid,
+    v: &Values,
+    organization_id: Option<Uuid>,
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>, AppError> {
+    if v.name.is_none() && v.email.is_none() && v.phone.is_none() {
+        return Ok(None);
+    }
+    // An email is one person's (a unique index): a new person beside the one who has it
+    // keeps the name and phone, not the email.
+    let email = match &v.email {
+        Some(e) => person::Entity::find()
+            .filter(person::Column::CompanyId.eq(company_id))
+            .filter(person::Column::Email.eq(e.clone()))
+            .one(txn)
+            .await?
+            .is_none()
+            .then(|| e.clone()),
+        None => None,
+    };
+    let id = Uuid::now_v7();
+    person::Entity::insert(person::ActiveModel {
+        id: Set(id),
+        company_id: Set(company_id),
+        name: Set(v
+            .name
+            .clone()
+            .or_else(|| v.email.clone())
+            .or_else(|| v.phone.clone())
+            .unwrap_or_default()),
+        email: Set(email),
+        phone: Set(v.phone.clone()),
+        organization_id: Set(organization_id),
+        created_at: Set(now),
+    })
+    .exec(txn)
+    .await?;
+    Ok(Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_currency_change_keeps_the_amounts_worth_or_refuses() {
+        let mut v = Values::default();
+        v.apply("value", "1,250.50", None).unwrap();
+        assert_eq!(
+            (v.value_minor, v.currency.as_deref()),
+            (Some(125_050), Some("USD"))
+        );
+        assert_eq!(v.text("value"), "1250.50");
+        v.apply("currency", "kwd", None).unwrap();
+        assert_eq!(v.value_minor, Some(1_250_500));
+        assert_eq!(v.text("value"), "1250.500");
+        let e = v.apply("currency", "JPY", None).unwrap_err();
+        assert!(e.for_field("currency").is_some());
+        v.apply("value", "1250", None).unwrap();
+        v.apply("currency", "JPY", None).unwrap();
+        assert_eq!(
+            (v.value_minor, v.text("value")),
+            (Some(1250), "1250".to_string())
+        );
+        assert!(v.apply("value", "-1", None).is_err());
+        assert!(v.apply("bogus", "1", None).is_err());
+    }
+}

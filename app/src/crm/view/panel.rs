@@ -1,0 +1,211 @@
+//! The side panel of an open conversation (F4.1, F4.2, F3.6): each field saves on its own
+//! (on blur or Enter) with a visible "Saved"; a refusal stays beside its field with what was
+//! typed; "Create lead", and "…" > "Create deal". Another agent's change arrives through the
+//! event stream (`changed`) and the panel is read again.
+use crate::crm::api::{get_panel, CreateFromPanel, SavePanelField};
+use crate::crm::{PanelView, PANEL_FIELDS};
+use crate::error::AppError;
+use crate::ui::time::LocalTime;
+use leptos::prelude::*;
+
+#[component]
+pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
+    let reload = RwSignal::new(0u64);
+    let loaded = {
+        let id = id.clone();
+        Resource::new(
+            move || (changed.get(), reload.get()),
+            move |_| get_panel(id.clone()),
+        )
+    };
+    let current: RwSignal<Option<PanelView>> = RwSignal::new(None);
+    Effect::new(move || {
+        if let Some(Ok(p)) = loaded.get() {
+            current.set(Some(p));
+        }
+    });
+    let save = ServerAction::<SavePanelField>::new();
+    let create = ServerAction::<CreateFromPanel>::new();
+    let saved_key: RwSignal<Option<String>> = RwSignal::new(None);
+    let pending_key: RwSignal<Option<String>> = RwSignal::new(None);
+    let notice: RwSignal<Option<String>> = RwSignal::new(None);
+    let new_person = RwSignal::new(false);
+    // A save answers with the panel as stored; a conflict reads it again; a refusal stays
+    // beside its field (the input keeps what was typed).
+    Effect::new(move || match save.value().get() {
+        Some(Ok(p)) => {
+            saved_key.set(pending_key.get_untracked());
+            notice.set(None);
+            current.set(Some(p));
+        }
+        Some(Err(AppError::Conflict(m))) => {
+            saved_key.set(None);
+            notice.set(Some(m));
+            reload.update(|n| *n += 1);
+        }
+        Some(Err(_)) => saved_key.set(None),
+        None => {}
+    });
+    Effect::new(move || match create.value().get() {
+        Some(Ok(p)) => {
+            notice.set(None);
+            current.set(Some(p));
+        }
+        Some(Err(e)) if e.for_field("person").is_none() => notice.set(Some(e.to_string())),
+        _ => {}
+    });
+    let field_error = move |key: &'static str| {
+        Signal::derive(move || {
+            (pending_key.get().as_deref() == Some(key))
+                .then(|| {
+                    save.value()
+                        .get()
+                        .and_then(|r| r.err())
+                        .and_then(|e| e.for_field(key))
+                })
+                .flatten()
+        })
+    };
+    let id = StoredValue::new(id);
+    let dispatch_save = move |key: &'static str, value: String| {
+        let version = current.get_untracked().map_or(0, |p| p.version);
+        pending_key.set(Some(key.to_string()));
+        saved_key.set(None);
+        save.dispatch(SavePanelField {
+            id: id.get_value(),
+            field: key.to_string(),
+            value,
+            version,
+        });
+    };
+    let dispatch_create = move |kind: &'static str| {
+        create.dispatch(CreateFromPanel {
+            id: id.get_value(),
+            kind: kind.to_string(),
+            title: String::new(),
+            new_person: new_person.get_untracked().then(|| "on".to_string()),
+        });
+    };
+    let person_refusal = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.for_field("person"))
+    });
+    view! {
+        <section class="side-panel" aria-label="Side panel">
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || loaded.get().map(|r| r.err().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> }))}
+                {move || current.get().map(|p| {
+                    let captured = p.captured.clone();
+                    view! {
+                        {(!captured.is_empty()).then(|| view! {
+                            <h3>"Captured by the chatbot"</h3>
+                            <dl class="captured">
+                                {captured.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                            </dl>
+                        })}
+                        <h3>"Deal and contact"</h3>
+                        {PANEL_FIELDS.iter().map(|(key, label)| {
+                            let key: &'static str = key;
+                            let value = p.field(key);
+                            let input_id = format!("panel-{key}");
+                            let error_id = format!("panel-{key}-error");
+                            let error = field_error(key);
+                            let on_change = move |ev: leptos::ev::Event| dispatch_save(key, event_target_value(&ev));
+                            let control = match key {
+                                "notes" | "address" => view! {
+                                    <textarea id=input_id.clone() rows="3"
+                                        aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                                        aria-describedby=error_id.clone()
+                                        on:change=on_change>{value}</textarea>
+                                }.into_any(),
+                                _ => {
+                                    let kind = match key {
+                                        "expected_close_date" => "date",
+                                        "email" => "email",
+                                        "phone" => "tel",
+                                        _ => "text",
+                                    };
+                                    let mode = (key == "value").then_some("decimal");
+                                    view! {
+                                        <input id=input_id.clone() type=kind value=value inputmode=mode
+                                            aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                                            aria-describedby=error_id.clone()
+                                            on:change=on_change/>
+                                    }.into_any()
+                                }
+                            };
+                            view! {
+                                <div class="field panel-field">
+                                    <label for=input_id>
+                                        {*label}
+                                        <Show when=move || saved_key.get().as_deref() == Some(key)>
+                                            <span class="saved" role="status">" Saved"</span>
+                                        </Show>
+                                    </label>
+                                    {control}
+                                    <p class="field-error" id=format!("panel-{key}-error") role="alert">
+                                        {move || error.get()}
+                                    </p>
+                                </div>
+                            }
+                        }).collect_view()}
+                        <div class="panel-reuse">
+                            {p.person_match.clone().map(|m| view! { <p>{format!("Person: {m} (existing)")}</p> })}
+                            {p.organization_match.clone().map(|m| view! { <p>{format!("Organization: {m} (existing)")}</p> })}
+                            {p.people_conflict.clone().map(|m| view! { <p class="warning" role="alert">{m}</p> })}
+                            {(p.person_match.is_some() || p.people_conflict.is_some()).then(|| view! {
+                                <label class="check">
+                                    <input type="checkbox" prop:checked=move || new_person.get()
+                                        on:change=move |ev| new_person.set(event_target_checked(&ev))/>
+                                    " Create a new person"
+                                </label>
+                            })}
+                            <p class="field-error" role="alert">{move || person_refusal.get()}</p>
+                        </div>
+                        <div class="panel-actions">
+                            {match p.lead.clone() {
+                                Some(l) => view! {
+                                    <p class="crm-made">"Lead created " <LocalTime utc=l.created_at/> " · "
+                                        <a href=list_link("/leads", &l.title)>{l.title.clone()}</a></p>
+                                }.into_any(),
+                                None => view! {
+                                    <button type="button" class="primary" disabled=move || create.pending().get()
+                                        on:click=move |_| dispatch_create("lead")>"Create lead"</button>
+                                }.into_any(),
+                            }}
+                            {match p.deal.clone() {
+                                Some(d) => view! {
+                                    <p class="crm-made">"Deal created " <LocalTime utc=d.created_at/> " · "
+                                        <a href=list_link("/deals", &d.title)>{d.title.clone()}</a></p>
+                                }.into_any(),
+                                None => view! {
+                                    <details class="more-actions">
+                                        <summary>"…"</summary>
+                                        <button type="button" disabled=move || create.pending().get()
+                                            on:click=move |_| dispatch_create("deal")>"Create deal"</button>
+                                    </details>
+                                }.into_any(),
+                            }}
+                        </div>
+                    }
+                })}
+                {move || notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The list page filtered to this title.
+fn list_link(path: &str, title: &str) -> String {
+    let q: String = title
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{path}?q={q}")
+}
