@@ -176,3 +176,85 @@ test('the Online toggle off means a new visitor gets the offline flow at once', 
   await expect(chat.getByText('Sorry, nobody is available right now.')).toBeVisible();
   await vContext.close();
 });
+
+test('the side panel: a chat becomes a lead and a deal, seen live by a second agent', async ({ browser, page }) => {
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await signInAdmin(page);
+  await page.request.post('/api/users/add', {
+    form: { name: bea.name, email: bea.email, password: bea.password, role: 'regular' },
+  });
+  site.key = await activeLiveChatPlaybook(page.request);
+  await open(page, '/inbox');
+  await goOnline(page);
+
+  const vContext = await browser.newContext();
+  const visitor = await vContext.newPage();
+  await visitor.goto(`${site.origin}/`);
+  const chat = await openChat(visitor);
+  await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await page.locator('.conversation').first().click();
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(page.getByText(`Assigned to ${admin.name}`)).toBeVisible();
+  const panel = page.getByRole('region', { name: 'Side panel' });
+
+  // One field wrong first: the refusal stays beside it with what was typed; then fixed.
+  await panel.getByLabel('Email', { exact: true }).fill('vera@');
+  await panel.getByLabel('Email', { exact: true }).press('Enter');
+  await expect(panel.getByText('Email: type an address like name@example.com.')).toBeVisible();
+  await expect(panel.getByLabel('Email', { exact: true })).toHaveValue('vera@');
+  await panel.getByLabel('Email', { exact: true }).fill('Vera@Shop.example');
+  await panel.getByLabel('Email', { exact: true }).press('Enter');
+  await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await expect(panel.getByLabel('Email', { exact: true })).toHaveValue('vera@shop.example');
+  await expect(panel.getByText('Email: type an address')).toHaveCount(0);
+  await panel.getByLabel('Name', { exact: true }).fill('Vera Ortiz');
+  await panel.getByLabel('Name', { exact: true }).press('Enter');
+  await expect(panel.getByLabel('Name', { exact: true })).toHaveValue('Vera Ortiz');
+  await panel.getByLabel('Deal value').fill('1,250.50');
+  await panel.getByLabel('Deal value').press('Enter');
+  await expect(panel.getByLabel('Deal value')).toHaveValue('1250.50');
+  await expect(panel.getByLabel('Currency')).toHaveValue('USD');
+
+  // "Create lead": shown at once, with its time; the conversation stays open.
+  await panel.getByRole('button', { name: 'Create lead' }).click();
+  await expect(panel.getByText('Lead created')).toBeVisible();
+  await expect(panel.getByRole('link', { name: 'Vera Ortiz lead' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Close conversation' })).toBeVisible();
+
+  // Closed; Bea (another agent) opens it from Closed; "…" > "Create deal" shows up live
+  // in her window too.
+  await page.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(page.locator('.chat-meta')).toContainText('Closed');
+  const id = new URL(page.url()).searchParams.get('c')!;
+  const bContext = await browser.newContext();
+  const b = await bContext.newPage();
+  watchConsole(b, errors);
+  await logIn(b, bea.email, bea.password);
+  await expect(b.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await open(b, `/inbox?folder=closed&c=${id}`);
+  const bPanel = b.getByRole('region', { name: 'Side panel' });
+  await expect(bPanel.getByText('Lead created')).toBeVisible();
+  await expect(bPanel.getByText('Deal created')).toHaveCount(0);
+  await panel.getByText('…').click();
+  await panel.getByRole('button', { name: 'Create deal' }).click();
+  await expect(panel.getByText('Deal created')).toBeVisible();
+  await expect(bPanel.getByText('Deal created')).toBeVisible();
+
+  // Both are on their pages and link back to the conversation.
+  await open(page, '/leads');
+  const leadRow = page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'Vera Ortiz lead' });
+  await expect(leadRow).toContainText('vera@shop.example');
+  await expect(leadRow).toContainText('USD 1,250.50');
+  await open(page, '/deals');
+  const dealRow = page.getByRole('table', { name: 'Deals' }).getByRole('row').filter({ hasText: 'Vera Ortiz deal' });
+  await expect(dealRow).toContainText('USD 1,250.50');
+  await dealRow.getByRole('link', { name: 'Open conversation' }).click();
+  await expect(page).toHaveURL(new RegExp(`c=${id}`));
+  await expect(page.getByRole('region', { name: 'Side panel' }).getByText('Deal created')).toBeVisible();
+  expect(errors).toEqual([]);
+  await vContext.close();
+  await bContext.close();
+});

@@ -115,12 +115,15 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                             let error = field_error(key);
                             let on_change = move |ev: leptos::ev::Event| dispatch_save(key, event_target_value(&ev));
                             let control = match key {
-                                "notes" | "address" => view! {
-                                    <textarea id=input_id.clone() rows="3"
-                                        aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
-                                        aria-describedby=error_id.clone()
-                                        on:change=on_change>{value}</textarea>
-                                }.into_any(),
+                                "notes" | "address" => {
+                                    let text = value.clone();
+                                    view! {
+                                        <textarea id=input_id.clone() rows="3" prop:value=value
+                                            aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                                            aria-describedby=error_id.clone()
+                                            on:change=on_change>{text}</textarea>
+                                    }.into_any()
+                                }
                                 _ => {
                                     let kind = match key {
                                         "expected_close_date" => "date",
@@ -130,7 +133,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                     };
                                     let mode = (key == "value").then_some("decimal");
                                     view! {
-                                        <input id=input_id.clone() type=kind value=value inputmode=mode
+                                        <input id=input_id.clone() type=kind value=value.clone() prop:value=value inputmode=mode
                                             aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                                             aria-describedby=error_id.clone()
                                             on:change=on_change/>
@@ -139,13 +142,11 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                             };
                             view! {
                                 <div class="field panel-field">
-                                    <label for=input_id>
-                                        {*label}
-                                        <Show when=move || saved_key.get().as_deref() == Some(key)>
-                                            <span class="saved" role="status">" Saved"</span>
-                                        </Show>
-                                    </label>
+                                    <label for=input_id>{*label}</label>
                                     {control}
+                                    <Show when=move || saved_key.get().as_deref() == Some(key)>
+                                        <span class="saved" role="status">"Saved"</span>
+                                    </Show>
                                     <p class="field-error" id=format!("panel-{key}-error") role="alert">
                                         {move || error.get()}
                                     </p>
