@@ -2,9 +2,9 @@
 //! titles, people, emails and organizations (case-blind, wildcards literal), sort by created
 //! date or value, filter by owner — on SQLite and (when configured) PostgreSQL.
 #![cfg(feature = "ssr")]
-use app::backend::entities::{company, lead, organization, person};
+use app::backend::entities::{activity, company, lead, organization, person};
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
-use app::crm::service::{list, ListQuery};
+use app::crm::service::{convert_lead, list, mark_done, ListQuery};
 use app::crm::CrmKind;
 use app::AppError;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
@@ -309,5 +309,96 @@ async fn lists_page_by_fifty() {
         }
         let want: Vec<String> = (0..120).rev().map(|i| format!("Lead {i:03}")).collect();
         assert_eq!(seen, want, "{kind}: every lead once, newest first");
+    }
+}
+
+#[tokio::test]
+async fn a_lead_converts_to_a_deal_once_and_an_activity_is_marked_done() {
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        let vera = someone(&db, a.company_id, "Vera Ortiz", "vera@shop.example").await;
+        let lead_id = add_lead(
+            &db,
+            a.company_id,
+            LeadSpec {
+                title: "Vera Ortiz lead",
+                person: Some(vera),
+                organization: None,
+                owner: Some(a.user_id),
+                value: Some((1_250, "KWD")),
+                age_minutes: 1,
+            },
+        )
+        .await;
+        let deal_id = convert_lead(&db, &a, &lead_id.to_string()).await.unwrap();
+        assert_eq!(
+            convert_lead(&db, &a, &lead_id.to_string()).await.unwrap(),
+            deal_id,
+            "{kind}: once"
+        );
+        let deals = list(&db, &a, CrmKind::Deals, &q("", "", "", 0))
+            .await
+            .unwrap();
+        assert_eq!(deals.rows.len(), 1, "{kind}");
+        let d = &deals.rows[0];
+        assert_eq!(
+            (d.id.as_str(), d.title.as_str(), d.status.as_str()),
+            (deal_id.as_str(), "Vera Ortiz deal", "Open"),
+            "{kind}"
+        );
+        assert_eq!(
+            (d.person.as_deref(), d.value.as_deref()),
+            (Some("Vera Ortiz"), Some("KWD 1.250")),
+            "{kind}"
+        );
+        let leads = list(&db, &a, CrmKind::Leads, &q("", "", "", 0))
+            .await
+            .unwrap();
+        assert_eq!(leads.rows[0].status, "Converted", "{kind}");
+        assert!(
+            matches!(
+                convert_lead(&db, &a, &Uuid::now_v7().to_string()).await,
+                Err(AppError::NotFound(_))
+            ),
+            "{kind}"
+        );
+
+        let activity = Uuid::now_v7();
+        activity::Entity::insert(activity::ActiveModel {
+            id: Set(activity),
+            company_id: Set(a.company_id),
+            title: Set("Call back Vera".into()),
+            person_id: Set(Some(vera)),
+            organization_id: Set(None),
+            conversation_id: Set(None),
+            owner_id: Set(Some(a.user_id)),
+            kind: Set("call".into()),
+            due_date: Set(OffsetDateTime::now_utc().date()),
+            done: Set(false),
+            created_at: Set(OffsetDateTime::now_utc()),
+        })
+        .exec(&db)
+        .await
+        .unwrap();
+        let rows = list(&db, &a, CrmKind::Activities, &q("vera", "", "", 0))
+            .await
+            .unwrap()
+            .rows;
+        assert_eq!(rows[0].status, "Call · Not done", "{kind}");
+        mark_done(&db, &a, &activity.to_string()).await.unwrap();
+        let rows = list(&db, &a, CrmKind::Activities, &q("", "", "", 0))
+            .await
+            .unwrap()
+            .rows;
+        assert_eq!(rows[0].status, "Call · Done", "{kind}");
+        assert!(
+            matches!(
+                mark_done(&db, &a, &Uuid::now_v7().to_string()).await,
+                Err(AppError::NotFound(_))
+            ),
+            "{kind}"
+        );
     }
 }

@@ -248,6 +248,10 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   const leadRow = page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'Vera Ortiz lead' });
   await expect(leadRow).toContainText('vera@shop.example');
   await expect(leadRow).toContainText('USD 1,250.50');
+  // "Convert to deal": the conversation has its deal already, so the lead is linked to it.
+  await leadRow.getByRole('button', { name: 'Convert to deal' }).click();
+  await expect(leadRow).toContainText('Converted');
+  await expect(leadRow.getByRole('button', { name: 'Convert to deal' })).toHaveCount(0);
   await open(page, '/deals');
   const dealRow = page.getByRole('table', { name: 'Deals' }).getByRole('row').filter({ hasText: 'Vera Ortiz deal' });
   await expect(dealRow).toContainText('USD 1,250.50');

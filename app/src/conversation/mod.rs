@@ -142,8 +142,10 @@ pub enum EventPayload {
         user_id: String,
         active: bool,
     },
-    /// A conversation's side panel changed (a field saved, a lead or deal created): open
-    /// inboxes that may see the conversation read it again. Never sent to the visitor.
+    /// A conversation's side panel changed (a field saved, a lead or deal created or
+    /// converted): open inboxes that may see the conversation read it again. `version` is the
+    /// panel's after a save (0 when only what was made from it changed). Never sent to the
+    /// visitor.
     Panel {
         conversation_id: String,
         version: i32,

@@ -93,3 +93,29 @@ pub async fn create_from_panel(
         .await,
     )
 }
+
+/// "Convert to deal" on the Leads page; answers the deal's id.
+#[server(prefix = "/api", endpoint = "crm/convert")]
+pub async fn convert_lead(id: String) -> Result<String, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::convert_lead(&state.db, &actor, &id).await
+        }
+        .await,
+    )
+}
+
+/// "Mark as done" on the Activities page.
+#[server(prefix = "/api", endpoint = "crm/activity/done")]
+pub async fn mark_activity_done(id: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::mark_done(&state.db, &actor, &id).await
+        }
+        .await,
+    )
+}

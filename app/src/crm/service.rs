@@ -545,6 +545,99 @@ async fn rows_page(
     Ok(CrmPage { rows, more, owners })
 }
 
+/// "Convert to deal" (F4.3): a deal with the lead's person, organization, value, close date
+/// and conversation; the lead is then marked converted. Converting twice returns the same
+/// deal; a conversation that already has its deal links the lead to that one.
+pub async fn convert_lead(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    lead_id: &str,
+) -> Result<String, AppError> {
+    let id = Uuid::parse_str(lead_id).map_err(|_| AppError::NotFound("No such lead.".into()))?;
+    let txn = crate::backend::db::write_txn(db).await?;
+    let l = lead::Entity::find_by_id(id)
+        .filter(lead::Column::CompanyId.eq(actor.company_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("No such lead.".into()))?;
+    if let Some(deal_id) = l.converted_deal_id {
+        return Ok(deal_id.to_string());
+    }
+    let existing = match l.conversation_id {
+        Some(c) => deal::Entity::find()
+            .filter(deal::Column::ConversationId.eq(c))
+            .one(&txn)
+            .await?
+            .map(|d| d.id),
+        None => None,
+    };
+    let deal_id = match existing {
+        Some(d) => d,
+        None => {
+            let d = Uuid::now_v7();
+            deal::ActiveModel {
+                id: Set(d),
+                company_id: Set(l.company_id),
+                title: Set(l
+                    .title
+                    .strip_suffix(" lead")
+                    .map_or(l.title.clone(), |t| format!("{t} deal"))),
+                person_id: Set(l.person_id),
+                organization_id: Set(l.organization_id),
+                conversation_id: Set(l.conversation_id),
+                owner_id: Set(l.owner_id.or(Some(actor.user_id))),
+                value_minor: Set(l.value_minor),
+                currency: Set(l.currency.clone()),
+                expected_close_date: Set(l.expected_close_date),
+                created_at: Set(OffsetDateTime::now_utc()),
+                status: Set("open".into()),
+                source: Set(l.source.clone()),
+                page_url: Set(l.page_url.clone()),
+            }
+            .insert(&txn)
+            .await?;
+            d
+        }
+    };
+    lead::Entity::update_many()
+        .col_expr(lead::Column::ConvertedDealId, Expr::value(Some(deal_id)))
+        .filter(lead::Column::Id.eq(l.id))
+        .exec(&txn)
+        .await?;
+    if let Some(c) = l.conversation_id {
+        let change = crate::conversation::EventPayload::Panel {
+            conversation_id: c.to_string(),
+            version: 0,
+        };
+        crate::conversation::engine::write_event(&txn, l.company_id, Some(c), &change).await?;
+    }
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
+    tracing::info!(lead = %l.id, deal = %deal_id, by = %actor.user_id, "lead converted to a deal");
+    Ok(deal_id.to_string())
+}
+
+/// "Mark as done" on an activity of the actor's company.
+pub async fn mark_done(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: &str,
+) -> Result<(), AppError> {
+    let id =
+        Uuid::parse_str(activity_id).map_err(|_| AppError::NotFound("No such activity.".into()))?;
+    let done = activity::Entity::update_many()
+        .col_expr(activity::Column::Done, Expr::value(true))
+        .filter(activity::Column::Id.eq(id))
+        .filter(activity::Column::CompanyId.eq(actor.company_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if done == 0 {
+        return Err(AppError::NotFound("No such activity.".into()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

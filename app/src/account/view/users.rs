@@ -3,7 +3,7 @@ use crate::account::api::{list_users, AddUser, SetUserActive, UpdateUser};
 use crate::account::Me;
 use crate::account::{Role, UserRow};
 use crate::ui::forms::{field_error, form_error, FormError, TextField};
-use crate::ui::states::{ErrorState, NotAllowed};
+use crate::ui::states::ErrorState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -35,13 +35,10 @@ pub fn UsersPage() -> impl IntoView {
     );
     view! {
         <Title text="Users · Leadline"/>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || match is_admin() {
-                Some(true) => view! { <UsersAdmin add update set_active users/> }.into_any(),
-                Some(false) => view! { <NotAllowed message="Only admins can manage users."/> }.into_any(),
-                None => ().into_any(),
-            }}
-        </Transition>
+        // No Transition inside another: the list's answer says who may see it (the server
+        // refuses non-admins with "Only admins can manage users."), and the form shows
+        // beside it for admins. A nested pair hung one server render in a few hundred.
+        <UsersAdmin add update set_active users is_admin=Signal::derive(is_admin)/>
     }
 }
 
@@ -51,6 +48,7 @@ fn UsersAdmin(
     update: ServerAction<UpdateUser>,
     set_active: ServerAction<SetUserActive>,
     users: Resource<Result<Vec<UserRow>, crate::error::AppError>>,
+    is_admin: Signal<Option<bool>>,
 ) -> impl IntoView {
     let add_value = add.value();
     let form_ref = NodeRef::<leptos::html::Form>::new();
@@ -89,6 +87,8 @@ fn UsersAdmin(
                         })
                 }}
             </Transition>
+            <Transition fallback=|| ()>
+            <Show when=move || is_admin.get() == Some(true)>
             <section class="panel add-user">
                 <h2>"Add user"</h2>
                 <ActionForm action=add node_ref=form_ref>
@@ -116,6 +116,8 @@ fn UsersAdmin(
                     </button>
                 </ActionForm>
             </section>
+            </Show>
+            </Transition>
         </section>
     }
 }

@@ -3,7 +3,7 @@
 //! linking to its conversation.
 pub mod panel;
 
-use super::api::list_crm;
+use super::api::{list_crm, ConvertLead, MarkActivityDone};
 use super::{CrmKind, CrmPage, CrmRow};
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
@@ -31,10 +31,25 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let page = move || param("page").parse::<u32>().unwrap_or(0);
+    let convert = ServerAction::<ConvertLead>::new();
+    let done = ServerAction::<MarkActivityDone>::new();
     let rows = Resource::new(
-        move || (param("q"), param("sort"), param("owner"), page()),
-        move |(search, sort, owner, page)| list_crm(kind, search, sort, owner, page),
+        move || {
+            (
+                param("q"),
+                param("sort"),
+                param("owner"),
+                page(),
+                convert.version().get() + done.version().get(),
+            )
+        },
+        move |(search, sort, owner, page, _)| list_crm(kind, search, sort, owner, page),
     );
+    let refusal = Signal::derive(move || {
+        let c = convert.value().get().and_then(|r| r.err());
+        let d = done.value().get().and_then(|r| r.err());
+        c.or(d).map(|e| e.to_string())
+    });
     let sorts: &[(&str, &str)] = match kind {
         CrmKind::Activities => &[("due", "Due date"), ("created", "Created date")],
         _ => &[("created", "Created date"), ("value", "Value")],
@@ -74,9 +89,10 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
                 </div>
                 <button type="submit">"Search"</button>
             </form>
+            {move || refusal.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || rows.get().map(|result| match result {
-                    Ok(p) => view! { <CrmTable kind page=p/> }.into_any(),
+                    Ok(p) => view! { <CrmTable kind page=p convert done/> }.into_any(),
                     Err(error) => view! { <ErrorState error/> }.into_any(),
                 })}
             </Transition>
@@ -117,7 +133,12 @@ fn page_href(kind: CrmKind, q: &str, sort: &str, owner: &str, page: u32) -> Stri
 }
 
 #[component]
-fn CrmTable(kind: CrmKind, page: CrmPage) -> impl IntoView {
+fn CrmTable(
+    kind: CrmKind,
+    page: CrmPage,
+    convert: ServerAction<ConvertLead>,
+    done: ServerAction<MarkActivityDone>,
+) -> impl IntoView {
     if page.rows.is_empty() {
         let text = match kind {
             CrmKind::Leads => "No leads yet. A chat becomes a lead from its side panel or a playbook's offline flow.",
@@ -146,7 +167,7 @@ fn CrmTable(kind: CrmKind, page: CrmPage) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {page.rows.into_iter().map(|row| view! { <CrmTableRow kind row/> }).collect_view()}
+                {page.rows.into_iter().map(|row| view! { <CrmTableRow kind row convert done/> }).collect_view()}
             </tbody>
         </table>
     }
@@ -154,7 +175,34 @@ fn CrmTable(kind: CrmKind, page: CrmPage) -> impl IntoView {
 }
 
 #[component]
-fn CrmTableRow(kind: CrmKind, row: CrmRow) -> impl IntoView {
+fn CrmTableRow(
+    kind: CrmKind,
+    row: CrmRow,
+    convert: ServerAction<ConvertLead>,
+    done: ServerAction<MarkActivityDone>,
+) -> impl IntoView {
+    let id = row.id.clone();
+    let action = match kind {
+        CrmKind::Leads if row.status == "Open" => Some(
+            view! {
+                <button type="button" class="link-button" disabled=move || convert.pending().get()
+                    on:click=move |_| { convert.dispatch(ConvertLead { id: id.clone() }); }>
+                    "Convert to deal"
+                </button>
+            }
+            .into_any(),
+        ),
+        CrmKind::Activities if row.status.ends_with("Not done") => Some(
+            view! {
+                <button type="button" class="link-button" disabled=move || done.pending().get()
+                    on:click=move |_| { done.dispatch(MarkActivityDone { id: id.clone() }); }>
+                    "Mark as done"
+                </button>
+            }
+            .into_any(),
+        ),
+        _ => None,
+    };
     let person = match (row.person, row.email) {
         (Some(name), Some(email)) => format!("{name} ({email})"),
         (Some(name), None) => name,
@@ -171,7 +219,7 @@ fn CrmTableRow(kind: CrmKind, row: CrmRow) -> impl IntoView {
             <td>{person}</td>
             <td>{row.organization.unwrap_or_default()}</td>
             {(kind != CrmKind::Activities).then(|| view! { <td class="money">{row.value.unwrap_or_default()}</td> })}
-            <td>{row.status}</td>
+            <td>{row.status} {action}</td>
             <td>{row.owner.unwrap_or_default()}</td>
             <td>{when}</td>
             <td>
