@@ -11,12 +11,16 @@ use leptos::prelude::*;
 #[component]
 pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     let reload = RwSignal::new(0u64);
+    // Read in the browser only: the conversation window is made inside a closure that the
+    // server renders more than once, and a server render's request made there lost its
+    // context when the first rendering was thrown away ("AppState missing").
     let loaded = {
         let id = id.clone();
-        Resource::new(
-            move || (changed.get(), reload.get()),
-            move |_| get_panel(id.clone()),
-        )
+        LocalResource::new(move || {
+            changed.track();
+            reload.track();
+            get_panel(id.clone())
+        })
     };
     let current: RwSignal<Option<PanelView>> = RwSignal::new(None);
     Effect::new(move || {
@@ -95,8 +99,8 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     });
     view! {
         <section class="side-panel" aria-label="Side panel">
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || loaded.get().map(|r| r.err().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> }))}
+            {move || current.with(Option::is_none).then(|| view! { <p>"Loading…"</p> })}
+            {move || loaded.get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
                 {move || current.get().map(|p| {
                     let captured = p.captured.clone();
                     view! {
@@ -194,7 +198,6 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                     }
                 })}
                 {move || notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            </Transition>
         </section>
     }
 }
