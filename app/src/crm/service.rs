@@ -494,20 +494,23 @@ async fn rows_page(
         v.dedup();
         v
     };
+    // By primary key only, the company checked here: with `company_id = ?` in the query,
+    // SQLite walked the (company, email) index through every person of the company (26 ms
+    // at 100,000 people) instead of looking up 50 ids.
     let people: HashMap<Uuid, person::Model> = person::Entity::find()
-        .filter(person::Column::CompanyId.eq(actor.company_id))
         .filter(person::Column::Id.is_in(ids(|i| i.person_id)))
         .all(db)
         .await?
         .into_iter()
+        .filter(|p| p.company_id == actor.company_id)
         .map(|p| (p.id, p))
         .collect();
     let organizations: HashMap<Uuid, String> = organization::Entity::find()
-        .filter(organization::Column::CompanyId.eq(actor.company_id))
         .filter(organization::Column::Id.is_in(ids(|i| i.organization_id)))
         .all(db)
         .await?
         .into_iter()
+        .filter(|o| o.company_id == actor.company_id)
         .map(|o| (o.id, o.name))
         .collect();
     let users: Vec<user::Model> = user::Entity::find()
