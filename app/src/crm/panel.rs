@@ -237,24 +237,21 @@ async fn view(
             .map(|o| o.name),
         None => None,
     };
+    let link = |id: Uuid, title: String, at: OffsetDateTime| CrmLink {
+        id: id.to_string(),
+        title,
+        created_at: rfc3339(at),
+    };
     let lead = lead::Entity::find()
         .filter(lead::Column::ConversationId.eq(c.id))
         .one(db)
         .await?
-        .map(|l| CrmLink {
-            id: l.id.to_string(),
-            title: l.title,
-            created_at: rfc3339(l.created_at),
-        });
+        .map(|l| link(l.id, l.title, l.created_at));
     let deal = deal::Entity::find()
         .filter(deal::Column::ConversationId.eq(c.id))
         .one(db)
         .await?
-        .map(|d| CrmLink {
-            id: d.id.to_string(),
-            title: d.title,
-            created_at: rfc3339(d.created_at),
-        });
+        .map(|d| link(d.id, d.title, d.created_at));
     Ok(PanelView {
         conversation_id: c.id.to_string(),
         version,

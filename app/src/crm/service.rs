@@ -270,29 +270,27 @@ pub async fn list(
     };
     let pattern = (!search.is_empty()).then(|| like_pattern(search));
     let offset = u64::from(query.page) * PAGE_SIZE;
+    let scope = Scope {
+        company_id: actor.company_id,
+        owner,
+        pattern,
+    };
     let items: Vec<Item> = match kind {
         CrmKind::Leads => {
             use lead::Column as C;
-            let mut s = lead::Entity::find().filter(C::CompanyId.eq(actor.company_id));
-            if let Some(o) = owner {
-                s = s.filter(C::OwnerId.eq(o));
-            }
-            if let Some(p) = &pattern {
-                s = s.filter(matching(
-                    actor.company_id,
-                    p,
+            let s = scoped(
+                lead::Entity::find(),
+                &scope,
+                [
+                    C::CompanyId,
+                    C::OwnerId,
                     C::Title,
                     C::PersonId,
                     C::OrganizationId,
-                ));
-            }
-            s = match query.sort.as_str() {
-                "value" => s
-                    .order_by_with_nulls(C::ValueMinor, Order::Desc, NullOrdering::Last)
-                    .order_by_desc(C::Id),
-                _ => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
-            };
-            s.limit(PAGE_SIZE + 1)
+                ],
+            );
+            newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
+                .limit(PAGE_SIZE + 1)
                 .offset(offset)
                 .all(db)
                 .await?
@@ -318,26 +316,19 @@ pub async fn list(
         }
         CrmKind::Deals => {
             use deal::Column as C;
-            let mut s = deal::Entity::find().filter(C::CompanyId.eq(actor.company_id));
-            if let Some(o) = owner {
-                s = s.filter(C::OwnerId.eq(o));
-            }
-            if let Some(p) = &pattern {
-                s = s.filter(matching(
-                    actor.company_id,
-                    p,
+            let s = scoped(
+                deal::Entity::find(),
+                &scope,
+                [
+                    C::CompanyId,
+                    C::OwnerId,
                     C::Title,
                     C::PersonId,
                     C::OrganizationId,
-                ));
-            }
-            s = match query.sort.as_str() {
-                "value" => s
-                    .order_by_with_nulls(C::ValueMinor, Order::Desc, NullOrdering::Last)
-                    .order_by_desc(C::Id),
-                _ => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
-            };
-            s.limit(PAGE_SIZE + 1)
+                ],
+            );
+            newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
+                .limit(PAGE_SIZE + 1)
                 .offset(offset)
                 .all(db)
                 .await?
@@ -358,20 +349,18 @@ pub async fn list(
         }
         CrmKind::Activities => {
             use activity::Column as C;
-            let mut s = activity::Entity::find().filter(C::CompanyId.eq(actor.company_id));
-            if let Some(o) = owner {
-                s = s.filter(C::OwnerId.eq(o));
-            }
-            if let Some(p) = &pattern {
-                s = s.filter(matching(
-                    actor.company_id,
-                    p,
+            let s = scoped(
+                activity::Entity::find(),
+                &scope,
+                [
+                    C::CompanyId,
+                    C::OwnerId,
                     C::Title,
                     C::PersonId,
                     C::OrganizationId,
-                ));
-            }
-            s = match query.sort.as_str() {
+                ],
+            );
+            let s = match query.sort.as_str() {
                 "created" => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
                 _ => s.order_by_asc(C::DueDate).order_by_asc(C::Id),
             };
@@ -400,6 +389,46 @@ pub async fn list(
         }
     };
     rows_page(db, actor, items).await
+}
+
+/// What every list is narrowed to: the company, an owner, a search.
+struct Scope {
+    company_id: Uuid,
+    owner: Option<Uuid>,
+    pattern: Option<String>,
+}
+
+/// `select` narrowed by `scope`; `cols` are the entity's company, owner, title, person and
+/// organization columns.
+fn scoped<E: EntityTrait>(
+    select: sea_orm::Select<E>,
+    scope: &Scope,
+    [company, owner, title, person, organization]: [E::Column; 5],
+) -> sea_orm::Select<E> {
+    let mut s = select.filter(company.eq(scope.company_id));
+    if let Some(o) = scope.owner {
+        s = s.filter(owner.eq(o));
+    }
+    if let Some(p) = &scope.pattern {
+        s = s.filter(matching(scope.company_id, p, title, person, organization));
+    }
+    s
+}
+
+/// Newest first, or most valuable first (no value last) when `sort` is "value".
+fn newest_or_most_valuable<E: EntityTrait>(
+    s: sea_orm::Select<E>,
+    sort: &str,
+    value: E::Column,
+    created: E::Column,
+    id: E::Column,
+) -> sea_orm::Select<E> {
+    match sort {
+        "value" => s
+            .order_by_with_nulls(value, Order::Desc, NullOrdering::Last)
+            .order_by_desc(id),
+        _ => s.order_by_desc(created).order_by_desc(id),
+    }
 }
 
 /// A row as read, before the names are looked up.
