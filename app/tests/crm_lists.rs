@@ -376,6 +376,7 @@ async fn a_lead_converts_to_a_deal_once_and_an_activity_is_marked_done() {
             owner_id: Set(Some(a.user_id)),
             kind: Set("call".into()),
             due_date: Set(OffsetDateTime::now_utc().date()),
+            due_time: Set(None),
             done: Set(false),
             created_at: Set(OffsetDateTime::now_utc()),
         })

@@ -10,6 +10,7 @@ mod m20261125_000006_inbox_index;
 mod m20261126_000007_missed;
 pub mod m20261126_000008_event_order;
 mod m20261126_000009_crm_lists;
+mod m20261127_000010_activity_time;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_missed::Migration),
             Box::new(m20261126_000008_event_order::Migration),
             Box::new(m20261126_000009_crm_lists::Migration),
+            Box::new(m20261127_000010_activity_time::Migration),
         ]
     }
 }

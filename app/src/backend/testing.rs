@@ -126,3 +126,51 @@ pub async fn regular_user(
         can_manage_chatbot,
     }
 }
+
+/// A second company with its own admin (`email`, password "other-password"): setup makes
+/// one company, the schema holds many, and nothing of one may reach the other.
+pub async fn second_company(db: &DatabaseConnection, email: &str) -> Actor {
+    use crate::backend::entities::company;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let company_id = uuid::Uuid::now_v7();
+    company::Entity::insert(company::ActiveModel {
+        id: Set(company_id),
+        name: Set("Other Co".into()),
+        created_at: Set(time::OffsetDateTime::now_utc()),
+        default_country: Set(None),
+    })
+    .exec(db)
+    .await
+    .expect("a second company");
+    // Its first admin is added as if by an admin of that company.
+    let founder = Actor {
+        user_id: uuid::Uuid::now_v7(),
+        company_id,
+        name: "Founder".into(),
+        email: "founder@other.example".into(),
+        role: Role::Admin,
+        can_manage_chatbot: true,
+    };
+    let row = accounts::add_user(
+        db,
+        &Passwords::new(1),
+        &founder,
+        accounts::NewUser {
+            name: Name::parse("Otto Other").expect("a valid name"),
+            email: EmailAddress::parse(email).expect("a valid email"),
+            password: NewPassword::parse("other-password").expect("a valid password"),
+            role: Role::Admin,
+            can_manage_chatbot: true,
+        },
+    )
+    .await
+    .expect("the second company's admin");
+    Actor {
+        user_id: uuid::Uuid::parse_str(&row.id).expect("ids are uuids"),
+        company_id,
+        name: row.name,
+        email: row.email,
+        role: Role::Admin,
+        can_manage_chatbot: true,
+    }
+}

@@ -396,7 +396,7 @@ pub(crate) async fn apply_answer(
     let mut update = conversation::Entity::update_many()
         .col_expr(
             conversation::Column::Answers,
-            Expr::value(serde_json::Value::Object(answers).to_string()),
+            Expr::value(serde_json::Value::Object(answers.clone()).to_string()),
         )
         .col_expr(
             conversation::Column::FlowCard,
@@ -406,6 +406,16 @@ pub(crate) async fn apply_answer(
         .filter(conversation::Column::FlowCard.eq(cards[index].id.as_str()));
     if let Some(q) = answered.qualified {
         update = update.col_expr(conversation::Column::Qualified, Expr::value(Some(q)));
+    }
+    if answered
+        .saved
+        .iter()
+        .any(|(k, _)| k == "email" || k == "phone")
+    {
+        let (email, phone) = crate::crm::service::contact_of(txn, c.company_id, &answers).await?;
+        update = update
+            .col_expr(conversation::Column::ContactEmail, Expr::value(email))
+            .col_expr(conversation::Column::ContactPhone, Expr::value(phone));
     }
     if update.exec(txn).await?.rows_affected != 1 {
         return Ok(None);

@@ -119,3 +119,52 @@ pub async fn mark_activity_done(id: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// "Mark as won" / "Mark as lost" on the Deals page; `status` is "open", "won" or "lost".
+#[server(prefix = "/api", endpoint = "crm/deal/status")]
+pub async fn set_deal_status(id: String, status: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::set_deal_status(&state.db, &actor, &id, &status).await
+        }
+        .await,
+    )
+}
+
+/// "Delete" on the Leads or Deals page: the owner or an admin only.
+#[server(prefix = "/api", endpoint = "crm/delete")]
+pub async fn delete_crm_item(kind: CrmKind, id: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::delete(&state.db, &actor, kind, &id).await
+        }
+        .await,
+    )
+}
+
+/// "Add activity" in the side panel: `kind` is call, meeting, task, deadline or email;
+/// `due_date` YYYY-MM-DD, `due_time` HH:MM or empty.
+#[server(prefix = "/api", endpoint = "crm/activity/add")]
+pub async fn add_activity(
+    id: String,
+    subject: String,
+    kind: String,
+    due_date: String,
+    #[server(default)] due_time: String,
+) -> Result<PanelView, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            super::panel::add_activity(
+                &state.db, &actor, &id, &subject, &kind, &due_date, &due_time,
+            )
+            .await
+        }
+        .await,
+    )
+}

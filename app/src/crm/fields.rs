@@ -124,6 +124,11 @@ pub fn amount(raw: &str, currency: &str) -> Result<Option<i64>, String> {
 
 /// A real calendar date, YYYY-MM-DD (what a date input sends); empty is None.
 pub fn date(raw: &str) -> Result<Option<time::Date>, String> {
+    date_for("Expected close date", raw)
+}
+
+/// A real calendar date (YYYY-MM-DD) for the field labelled `label`; empty is None.
+pub fn date_for(label: &str, raw: &str) -> Result<Option<time::Date>, String> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(None);
@@ -131,7 +136,19 @@ pub fn date(raw: &str) -> Result<Option<time::Date>, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(t, &format)
         .map(Some)
-        .map_err(|_| "Expected close date: choose a real date, like 2026-12-31.".to_string())
+        .map_err(|_| format!("{label}: choose a real date, like 2026-12-31."))
+}
+
+/// A time of day (HH:MM, 24-hour) for the field labelled `label`; empty is None.
+pub fn time_of_day(label: &str, raw: &str) -> Result<Option<time::Time>, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[hour]:[minute]");
+    time::Time::parse(t, &format)
+        .map(Some)
+        .map_err(|_| format!("{label}: choose a time of day, like 14:30."))
 }
 
 /// How organization names are compared: Unicode NFKC, lower case, one space between words.
@@ -233,6 +250,22 @@ mod tests {
         assert!(date("2026-13-01").is_err());
         assert!(date("31/12/2026").is_err());
         assert_eq!(date("").unwrap(), None);
+        assert!(date_for("Due date", "2027-02-29")
+            .unwrap_err()
+            .starts_with("Due date:"));
+    }
+
+    #[test]
+    fn times_of_day_are_real_times() {
+        assert_eq!(
+            time_of_day("Due time", "14:30").unwrap(),
+            Some(time::macros::time!(14:30))
+        );
+        assert_eq!(time_of_day("Due time", " ").unwrap(), None);
+        assert!(time_of_day("Due time", "24:00")
+            .unwrap_err()
+            .starts_with("Due time:"));
+        assert!(time_of_day("Due time", "9 am").is_err());
     }
 
     #[test]

@@ -104,6 +104,51 @@ pub struct PanelView {
     pub people_conflict: Option<String>,
     pub lead: Option<CrmLink>,
     pub deal: Option<CrmLink>,
+    /// The same person's other conversations, leads and deals (by email or phone), newest
+    /// first: a returning prospect shows at once.
+    pub related: Vec<Related>,
+    /// The conversation's activities, soonest due first.
+    pub activities: Vec<ActivityItem>,
+}
+
+/// Another conversation, lead or deal of the same person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    /// "Conversation", "Lead" or "Deal".
+    pub kind: String,
+    pub title: String,
+    pub href: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// An activity as the side panel lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityItem {
+    pub id: String,
+    pub title: String,
+    /// "Call", "Meeting", …
+    pub kind: String,
+    /// "2026-11-27" or "2026-11-27 14:30".
+    pub due: String,
+    pub done: bool,
+}
+
+/// Activity types (F4.3): key and label.
+pub const ACTIVITY_KINDS: [(&str, &str); 5] = [
+    ("call", "Call"),
+    ("meeting", "Meeting"),
+    ("task", "Task"),
+    ("deadline", "Deadline"),
+    ("email", "Email"),
+];
+
+/// The label of an activity type key ("Call" for anything unknown).
+pub fn activity_kind_label(kind: &str) -> &'static str {
+    ACTIVITY_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("Call", |(_, label)| label)
 }
 
 impl PanelView {

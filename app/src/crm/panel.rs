@@ -3,10 +3,12 @@
 //! whose email (else phone) matches and the organization whose normalized name matches,
 //! never merging two people silently, and at most one lead and one deal per conversation.
 use super::service::{Captured, LIVE_CHAT};
-use super::{fields, money, CrmLink, PanelView, PANEL_FIELDS};
+use super::{activity_kind_label, fields, money, ActivityItem, CrmLink, PanelView, Related};
+use super::{ACTIVITY_KINDS, PANEL_FIELDS};
 use crate::backend::actor::Actor;
 use crate::backend::db::write_txn;
-use crate::backend::entities::{company, conversation, conversation_panel as panel, deal, lead};
+use crate::backend::entities::{activity, company, conversation, conversation_panel as panel};
+use crate::backend::entities::{deal, lead};
 use crate::backend::entities::{organization, person};
 use crate::backend::realtime::hub;
 use crate::backend::rfc3339;
@@ -14,8 +16,8 @@ use crate::conversation::engine::{not_found, parse_id, visible_to, write_event};
 use crate::conversation::EventPayload;
 use crate::error::AppError;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -198,11 +200,12 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<Pan
         Some(p) => (Values::from_row(p), p.version),
         None => (Values::captured(&c, country.as_deref()), 0),
     };
-    view(db, &c, &values, version).await
+    view(db, actor, &c, &values, version).await
 }
 
 async fn view(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     c: &conversation::Model,
     values: &Values,
     version: i32,
@@ -215,16 +218,16 @@ async fn view(
             .filter(|(_, v)| !v.trim().is_empty())
             .collect();
     let people = matching_people(db, c.company_id, values).await?;
-    let (person_match, people_conflict) = match people {
+    let (person_match, people_conflict) = match &people {
         People::None => (None, None),
-        People::One(p) => (Some(person_label(&p)), None),
+        People::One(p) => (Some(person_label(p)), None),
         People::Two { by_email, by_phone } => (
             None,
             Some(format!(
                 "The email belongs to {} and the phone to {}. Choose \"Create a new person\", \
                  or change the email or the phone.",
-                person_label(&by_email),
-                person_label(&by_phone)
+                person_label(by_email),
+                person_label(by_phone)
             )),
         ),
     };
@@ -252,6 +255,23 @@ async fn view(
         .one(db)
         .await?
         .map(|d| link(d.id, d.title, d.created_at));
+    let related = related(db, actor, c, values, &people).await?;
+    let activities = activity::Entity::find()
+        .filter(activity::Column::ConversationId.eq(c.id))
+        .order_by_asc(activity::Column::DueDate)
+        .order_by_asc(activity::Column::DueTime)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| ActivityItem {
+            id: a.id.to_string(),
+            title: a.title,
+            kind: activity_kind_label(&a.kind).into(),
+            due: super::service::due_text(a.due_date, a.due_time),
+            done: a.done,
+        })
+        .collect();
     Ok(PanelView {
         conversation_id: c.id.to_string(),
         version,
@@ -265,7 +285,199 @@ async fn view(
         people_conflict,
         lead,
         deal,
+        related,
+        activities,
     })
+}
+
+/// How many of a person's other conversations, leads and deals the panel lists.
+const RELATED_MAX: u64 = 10;
+
+/// The same person's other conversations (by the contact email or phone, those `actor` may
+/// see), and the leads and deals of the people with that email or phone; newest first.
+async fn related(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    c: &conversation::Model,
+    values: &Values,
+    people: &People,
+) -> Result<Vec<Related>, AppError> {
+    let phone = values.phone.clone().filter(|p| p.starts_with('+'));
+    let mut out: Vec<(OffsetDateTime, Related)> = Vec::new();
+    let mut by_contact = Condition::any();
+    if let Some(e) = &values.email {
+        by_contact = by_contact.add(conversation::Column::ContactEmail.eq(e.clone()));
+    }
+    if let Some(p) = &phone {
+        by_contact = by_contact.add(conversation::Column::ContactPhone.eq(p.clone()));
+    }
+    if !by_contact.is_empty() {
+        let others = conversation::Entity::find()
+            .filter(conversation::Column::CompanyId.eq(c.company_id))
+            .filter(conversation::Column::Id.ne(c.id))
+            .filter(by_contact)
+            .order_by_desc(conversation::Column::CreatedAt)
+            .limit(RELATED_MAX)
+            .all(db)
+            .await?;
+        for o in others.into_iter().filter(|o| visible_to(actor, o)) {
+            let state = match o.state.as_str() {
+                "closed" => "closed",
+                _ if o.assignee_id.is_some() => "open",
+                _ => "waiting",
+            };
+            out.push((
+                o.created_at,
+                Related {
+                    kind: "Conversation".into(),
+                    title: format!(
+                        "Chat from {} ({state})",
+                        o.page_url.as_deref().unwrap_or("the website")
+                    ),
+                    href: format!("/inbox?c={}", o.id),
+                    created_at: rfc3339(o.created_at),
+                },
+            ));
+        }
+    }
+    let person_ids: Vec<Uuid> = match people {
+        People::None => Vec::new(),
+        People::One(p) => vec![p.id],
+        People::Two { by_email, by_phone } => vec![by_email.id, by_phone.id],
+    };
+    if !person_ids.is_empty() {
+        let leads = lead::Entity::find()
+            .filter(lead::Column::CompanyId.eq(c.company_id))
+            .filter(lead::Column::PersonId.is_in(person_ids.clone()))
+            .filter(
+                Condition::any()
+                    .add(lead::Column::ConversationId.is_null())
+                    .add(lead::Column::ConversationId.ne(c.id)),
+            )
+            .order_by_desc(lead::Column::CreatedAt)
+            .limit(RELATED_MAX)
+            .all(db)
+            .await?;
+        for l in leads {
+            out.push((
+                l.created_at,
+                Related {
+                    kind: "Lead".into(),
+                    href: super::view::panel::list_link("/leads", &l.title),
+                    title: l.title,
+                    created_at: rfc3339(l.created_at),
+                },
+            ));
+        }
+        let deals = deal::Entity::find()
+            .filter(deal::Column::CompanyId.eq(c.company_id))
+            .filter(deal::Column::PersonId.is_in(person_ids))
+            .filter(
+                Condition::any()
+                    .add(deal::Column::ConversationId.is_null())
+                    .add(deal::Column::ConversationId.ne(c.id)),
+            )
+            .order_by_desc(deal::Column::CreatedAt)
+            .limit(RELATED_MAX)
+            .all(db)
+            .await?;
+        for d in deals {
+            out.push((
+                d.created_at,
+                Related {
+                    kind: "Deal".into(),
+                    href: super::view::panel::list_link("/deals", &d.title),
+                    title: d.title,
+                    created_at: rfc3339(d.created_at),
+                },
+            ));
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.truncate(RELATED_MAX as usize);
+    Ok(out.into_iter().map(|(_, r)| r).collect())
+}
+
+/// "Add activity" in the side panel (F4.3): subject, type, due date and time, owned by the
+/// user, linked to the conversation and to the person and organization it points at.
+pub async fn add_activity(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    subject: &str,
+    kind: &str,
+    due_date: &str,
+    due_time: &str,
+) -> Result<PanelView, AppError> {
+    let c = visible(db, actor, id).await?;
+    let title = fields::text("Subject", subject, fields::MAX_TITLE)
+        .map_err(|m| AppError::validation("subject", m))?
+        .ok_or_else(|| {
+            AppError::validation(
+                "subject",
+                "Subject: say what to do, like \"Call back about pricing\".",
+            )
+        })?;
+    if !ACTIVITY_KINDS.iter().any(|(k, _)| *k == kind) {
+        return Err(AppError::validation(
+            "kind",
+            "Type: choose call, meeting, task, deadline or email.",
+        ));
+    }
+    let date = fields::date_for("Due date", due_date)
+        .map_err(|m| AppError::validation("due_date", m))?
+        .ok_or_else(|| {
+            AppError::validation("due_date", "Due date: choose a date, like 2026-12-31.")
+        })?;
+    let at = fields::time_of_day("Due time", due_time)
+        .map_err(|m| AppError::validation("due_time", m))?;
+    let country = default_country(db, c.company_id).await?;
+    let txn = write_txn(db).await?;
+    let values = match panel::Entity::find_by_id(c.id).one(&txn).await? {
+        Some(p) => Values::from_row(&p),
+        None => Values::captured(&c, country.as_deref()),
+    };
+    let person_id = match matching_people(&txn, c.company_id, &values).await? {
+        People::One(p) => Some(p.id),
+        _ => None,
+    };
+    let organization_id = match &values.organization {
+        Some(name) => organization::Entity::find()
+            .filter(organization::Column::CompanyId.eq(c.company_id))
+            .filter(organization::Column::NameKey.eq(fields::organization_key(name)))
+            .one(&txn)
+            .await?
+            .map(|o| o.id),
+        None => None,
+    };
+    activity::Entity::insert(activity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(c.company_id),
+        title: Set(title),
+        person_id: Set(person_id),
+        organization_id: Set(organization_id),
+        conversation_id: Set(Some(c.id)),
+        owner_id: Set(Some(actor.user_id)),
+        kind: Set(kind.to_string()),
+        due_date: Set(date),
+        due_time: Set(at),
+        done: Set(false),
+        created_at: Set(OffsetDateTime::now_utc()),
+    })
+    .exec(&txn)
+    .await?;
+    let version = panel::Entity::find_by_id(c.id)
+        .one(&txn)
+        .await?
+        .map_or(0, |p| p.version);
+    let change = EventPayload::Panel {
+        conversation_id: c.id.to_string(),
+        version,
+    };
+    write_event(&txn, c.company_id, Some(c.id), &change).await?;
+    txn.commit().await?;
+    hub::wake(db).await;
+    get(db, actor, id).await
 }
 
 fn person_label(p: &person::Model) -> String {
@@ -378,7 +590,20 @@ pub async fn save(
         version: next,
     };
     write_event(&txn, c.company_id, Some(c.id), &change).await?;
-    let view = view(&txn, &c, &values, next).await?;
+    // The conversation remembers its contact, for the same person's other conversations.
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::ContactEmail,
+            Expr::value(values.email.clone()),
+        )
+        .col_expr(
+            conversation::Column::ContactPhone,
+            Expr::value(values.phone.clone().filter(|p| p.starts_with('+'))),
+        )
+        .filter(conversation::Column::Id.eq(c.id))
+        .exec(&txn)
+        .await?;
+    let view = view(&txn, actor, &c, &values, next).await?;
     txn.commit().await?;
     hub::wake(db).await;
     Ok(view)

@@ -1,7 +1,9 @@
 //! Creating CRM items from a conversation (a person reused by email, an organization reused
 //! by name, and the lead, deal or activity linked to the conversation — at most once each),
 //! and the Leads, Deals and Activities lists (F4.3).
-use super::{fields, money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE};
+use super::{
+    activity_kind_label, fields, money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE,
+};
 use crate::backend::actor::Actor;
 use crate::backend::entities::{activity, conversation, deal, lead, organization, person, user};
 use crate::backend::rfc3339;
@@ -52,6 +54,28 @@ impl Captured {
             .or_else(|| self.phone.clone())
             .unwrap_or_else(|| "a website visitor".into())
     }
+}
+
+/// The contact's email (lower-cased) and E.164 phone (read in the company's default country)
+/// from a conversation's answers; None for what is missing or does not parse.
+pub async fn contact_of(
+    db: &impl sea_orm::ConnectionTrait,
+    company_id: Uuid,
+    answers: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Option<String>, Option<String>), AppError> {
+    let get = |k: &str| answers.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let email = fields::email(get("email")).ok().flatten();
+    let raw_phone = get("phone");
+    let phone = if raw_phone.trim().is_empty() {
+        None
+    } else {
+        let country = crate::backend::entities::company::Entity::find_by_id(company_id)
+            .one(db)
+            .await?
+            .and_then(|c| c.default_country);
+        fields::phone(raw_phone, country.as_deref()).ok().flatten()
+    };
+    Ok((email, phone))
 }
 
 async fn organization_for(
@@ -222,6 +246,7 @@ pub async fn create_from_conversation(
                 owner_id: Set(c.assignee_id),
                 kind: Set("call".into()),
                 due_date: Set(now.date()),
+                due_time: Set(None),
                 done: Set(false),
                 created_at: Set(now),
             }
@@ -376,7 +401,7 @@ pub async fn list(
                         if a.done { "Done" } else { "Not done" }
                     ),
                     value: None,
-                    due: Some(a.due_date.to_string()),
+                    due: Some(due_text(a.due_date, a.due_time)),
                     id: a.id,
                     title: a.title,
                     person_id: a.person_id,
@@ -453,13 +478,11 @@ fn deal_status_label(status: &str) -> &'static str {
     }
 }
 
-fn activity_kind_label(kind: &str) -> &'static str {
-    match kind {
-        "meeting" => "Meeting",
-        "task" => "Task",
-        "deadline" => "Deadline",
-        "email" => "Email",
-        _ => "Call",
+/// "2026-11-27", or "2026-11-27 14:30" with a time.
+pub fn due_text(date: time::Date, at: Option<time::Time>) -> String {
+    match at {
+        Some(t) => format!("{date} {:02}:{:02}", t.hour(), t.minute()),
+        None => date.to_string(),
     }
 }
 
@@ -667,6 +690,100 @@ pub async fn mark_done(
     if done == 0 {
         return Err(AppError::NotFound("No such activity.".into()));
     }
+    Ok(())
+}
+
+/// "Mark as won" / "Mark as lost" (or back to open) on a deal of the actor's company.
+pub async fn set_deal_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    deal_id: &str,
+    status: &str,
+) -> Result<(), AppError> {
+    if !matches!(status, "open" | "won" | "lost") {
+        return Err(AppError::validation(
+            "status",
+            "Status: choose open, won or lost.",
+        ));
+    }
+    let id = Uuid::parse_str(deal_id).map_err(|_| AppError::NotFound("No such deal.".into()))?;
+    let changed = deal::Entity::update_many()
+        .col_expr(deal::Column::Status, Expr::value(status))
+        .filter(deal::Column::Id.eq(id))
+        .filter(deal::Column::CompanyId.eq(actor.company_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(AppError::NotFound("No such deal.".into()));
+    }
+    tracing::info!(deal = %id, status, by = %actor.user_id, "deal status set");
+    Ok(())
+}
+
+/// Deletes a lead or a deal of the actor's company: only its owner or an admin may. The
+/// conversation's panel then offers "Create lead" (or "Create deal") again.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    kind: CrmKind,
+    item_id: &str,
+) -> Result<(), AppError> {
+    let what = match kind {
+        CrmKind::Leads => "lead",
+        CrmKind::Deals => "deal",
+        CrmKind::Activities => {
+            return Err(AppError::validation("kind", "Delete a lead or a deal."))
+        }
+    };
+    let missing = || AppError::NotFound(format!("No such {what}."));
+    let id = Uuid::parse_str(item_id).map_err(|_| missing())?;
+    let txn = crate::backend::db::write_txn(db).await?;
+    let (owner, conversation_id) = match kind {
+        CrmKind::Leads => lead::Entity::find_by_id(id)
+            .filter(lead::Column::CompanyId.eq(actor.company_id))
+            .one(&txn)
+            .await?
+            .map(|l| (l.owner_id, l.conversation_id)),
+        _ => deal::Entity::find_by_id(id)
+            .filter(deal::Column::CompanyId.eq(actor.company_id))
+            .one(&txn)
+            .await?
+            .map(|d| (d.owner_id, d.conversation_id)),
+    }
+    .ok_or_else(missing)?;
+    if !actor.is_admin() && owner != Some(actor.user_id) {
+        return Err(AppError::Forbidden(format!(
+            "Only the {what}'s owner or an admin can delete it."
+        )));
+    }
+    match kind {
+        CrmKind::Leads => {
+            lead::Entity::delete_by_id(id).exec(&txn).await?;
+        }
+        _ => {
+            // A lead converted into this deal is open again.
+            lead::Entity::update_many()
+                .col_expr(
+                    lead::Column::ConvertedDealId,
+                    Expr::value(Option::<Uuid>::None),
+                )
+                .filter(lead::Column::ConvertedDealId.eq(id))
+                .exec(&txn)
+                .await?;
+            deal::Entity::delete_by_id(id).exec(&txn).await?;
+        }
+    }
+    if let Some(c) = conversation_id {
+        let change = crate::conversation::EventPayload::Panel {
+            conversation_id: c.to_string(),
+            version: 0,
+        };
+        crate::conversation::engine::write_event(&txn, actor.company_id, Some(c), &change).await?;
+    }
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
+    tracing::info!(item = %id, what, by = %actor.user_id, "deleted");
     Ok(())
 }
 

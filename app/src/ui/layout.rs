@@ -33,7 +33,10 @@ pub fn AppLayout() -> impl IntoView {
                             {move || {
                                 user()
                                     .filter(|u| u.is_admin())
-                                    .map(|_| view! { <li><A href="/users">"Users"</A></li> })
+                                    .map(|_| view! {
+                                        <li><A href="/users">"Users"</A></li>
+                                        <li><A href="/settings">"Company settings"</A></li>
+                                    })
                             }}
                         </Transition>
                     </ul>

@@ -7,6 +7,7 @@ use crate::account::{
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
 use crate::crm::view::{ActivitiesPage, DealsPage, LeadsPage};
 use crate::inbox::view::InboxPage;
+use crate::settings::view::CompanySettingsPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("users") view=UsersPage/>
+                    <Route path=path!("settings") view=CompanySettingsPage/>
                     <Route path=path!("inbox") view=InboxPage/>
                     <Route path=path!("chatbot") view=ChatbotPage/>
                     <Route path=path!("leads") view=LeadsPage/>

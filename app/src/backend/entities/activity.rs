@@ -14,6 +14,8 @@ pub struct Model {
     pub owner_id: Option<Uuid>,
     pub kind: String,
     pub due_date: TimeDate,
+    /// The time of day it is due, when one was given.
+    pub due_time: Option<TimeTime>,
     pub done: bool,
     pub created_at: TimeDateTimeWithTimeZone,
 }

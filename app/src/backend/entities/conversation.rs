@@ -27,6 +27,10 @@ pub struct Model {
     pub crm_created_at: Option<TimeDateTimeWithTimeZone>,
     /// When nobody took it (its wait ended, or nobody was online): the offline flow ran.
     pub missed_at: Option<TimeDateTimeWithTimeZone>,
+    /// The contact's lower-cased email and E.164 phone, as captured or typed in the side
+    /// panel: how the panel finds the same person's other conversations.
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,7 @@
 //! linking to its conversation.
 pub mod panel;
 
-use super::api::{list_crm, ConvertLead, MarkActivityDone};
+use super::api::{list_crm, ConvertLead, DeleteCrmItem, MarkActivityDone, SetDealStatus};
 use super::{CrmKind, CrmPage, CrmRow};
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
@@ -31,8 +31,12 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let page = move || param("page").parse::<u32>().unwrap_or(0);
-    let convert = ServerAction::<ConvertLead>::new();
-    let done = ServerAction::<MarkActivityDone>::new();
+    let actions = RowActions {
+        convert: ServerAction::new(),
+        done: ServerAction::new(),
+        status: ServerAction::new(),
+        delete: ServerAction::new(),
+    };
     let rows = Resource::new(
         move || {
             (
@@ -40,16 +44,12 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
                 param("sort"),
                 param("owner"),
                 page(),
-                convert.version().get() + done.version().get(),
+                actions.version(),
             )
         },
         move |(search, sort, owner, page, _)| list_crm(kind, search, sort, owner, page),
     );
-    let refusal = Signal::derive(move || {
-        let c = convert.value().get().and_then(|r| r.err());
-        let d = done.value().get().and_then(|r| r.err());
-        c.or(d).map(|e| e.to_string())
-    });
+    let refusal = Signal::derive(move || actions.refusal());
     let sorts: &[(&str, &str)] = match kind {
         CrmKind::Activities => &[("due", "Due date"), ("created", "Created date")],
         _ => &[("created", "Created date"), ("value", "Value")],
@@ -92,7 +92,7 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
             {move || refusal.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || rows.get().map(|result| match result {
-                    Ok(p) => view! { <CrmTable kind page=p convert done/> }.into_any(),
+                    Ok(p) => view! { <CrmTable kind page=p actions/> }.into_any(),
                     Err(error) => view! { <ErrorState error/> }.into_any(),
                 })}
             </Transition>
@@ -113,32 +113,66 @@ fn CrmList(kind: CrmKind) -> impl IntoView {
 }
 
 fn page_href(kind: CrmKind, q: &str, sort: &str, owner: &str, page: u32) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
     format!(
         "{}?q={}&sort={}&owner={}&page={page}",
         kind.path(),
-        enc(q),
-        enc(sort),
-        enc(owner)
+        query_escape(q),
+        query_escape(sort),
+        query_escape(owner)
     )
 }
 
-#[component]
-fn CrmTable(
-    kind: CrmKind,
-    page: CrmPage,
+/// `s` as a URL query value (percent-encoded UTF-8).
+pub fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// What a row's buttons do; the list reads itself again after each.
+#[derive(Clone, Copy)]
+struct RowActions {
     convert: ServerAction<ConvertLead>,
     done: ServerAction<MarkActivityDone>,
-) -> impl IntoView {
+    status: ServerAction<SetDealStatus>,
+    delete: ServerAction<DeleteCrmItem>,
+}
+
+impl RowActions {
+    fn version(self) -> usize {
+        self.convert.version().get()
+            + self.done.version().get()
+            + self.status.version().get()
+            + self.delete.version().get()
+    }
+
+    /// The last refusal of any of them, said above the list.
+    fn refusal(self) -> Option<String> {
+        fn err<T>(r: Option<Result<T, crate::error::AppError>>) -> Option<crate::error::AppError> {
+            r.and_then(|r| r.err())
+        }
+        err(self.convert.value().get())
+            .or_else(|| err(self.done.value().get()))
+            .or_else(|| err(self.status.value().get()))
+            .or_else(|| err(self.delete.value().get()))
+            .map(|e| e.to_string())
+    }
+
+    fn pending(self) -> bool {
+        self.convert.pending().get()
+            || self.done.pending().get()
+            || self.status.pending().get()
+            || self.delete.pending().get()
+    }
+}
+
+#[component]
+fn CrmTable(kind: CrmKind, page: CrmPage, actions: RowActions) -> impl IntoView {
     if page.rows.is_empty() {
         let text = match kind {
             CrmKind::Leads => "No leads yet. A chat becomes a lead from its side panel or a playbook's offline flow.",
@@ -167,7 +201,7 @@ fn CrmTable(
                 </tr>
             </thead>
             <tbody>
-                {page.rows.into_iter().map(|row| view! { <CrmTableRow kind row convert done/> }).collect_view()}
+                {page.rows.into_iter().map(|row| view! { <CrmTableRow kind row actions/> }).collect_view()}
             </tbody>
         </table>
     }
@@ -175,34 +209,58 @@ fn CrmTable(
 }
 
 #[component]
-fn CrmTableRow(
-    kind: CrmKind,
-    row: CrmRow,
-    convert: ServerAction<ConvertLead>,
-    done: ServerAction<MarkActivityDone>,
-) -> impl IntoView {
-    let id = row.id.clone();
-    let action = match kind {
-        CrmKind::Leads if row.status == "Open" => Some(
-            view! {
-                <button type="button" class="link-button" disabled=move || convert.pending().get()
-                    on:click=move |_| { convert.dispatch(ConvertLead { id: id.clone() }); }>
-                    "Convert to deal"
-                </button>
-            }
-            .into_any(),
-        ),
-        CrmKind::Activities if row.status.ends_with("Not done") => Some(
-            view! {
-                <button type="button" class="link-button" disabled=move || done.pending().get()
-                    on:click=move |_| { done.dispatch(MarkActivityDone { id: id.clone() }); }>
-                    "Mark as done"
-                </button>
-            }
-            .into_any(),
-        ),
-        _ => None,
+fn CrmTableRow(kind: CrmKind, row: CrmRow, actions: RowActions) -> impl IntoView {
+    let id = StoredValue::new(row.id.clone());
+    let button = move |label: &'static str, run: Box<dyn Fn() + Send + Sync>| {
+        view! {
+            <button type="button" class="link-button" disabled=move || actions.pending()
+                on:click=move |_| run()>
+                {label}
+            </button>
+        }
     };
+    let mut buttons = Vec::new();
+    match kind {
+        CrmKind::Leads if row.status == "Open" => buttons.push(button(
+            "Convert to deal",
+            Box::new(move || {
+                actions.convert.dispatch(ConvertLead { id: id.get_value() });
+            }),
+        )),
+        CrmKind::Deals if row.status == "Open" => {
+            for (label, status) in [("Mark as won", "won"), ("Mark as lost", "lost")] {
+                buttons.push(button(
+                    label,
+                    Box::new(move || {
+                        actions.status.dispatch(SetDealStatus {
+                            id: id.get_value(),
+                            status: status.into(),
+                        });
+                    }),
+                ));
+            }
+        }
+        CrmKind::Activities if row.status.ends_with("Not done") => buttons.push(button(
+            "Mark as done",
+            Box::new(move || {
+                actions
+                    .done
+                    .dispatch(MarkActivityDone { id: id.get_value() });
+            }),
+        )),
+        _ => {}
+    }
+    if kind != CrmKind::Activities {
+        buttons.push(button(
+            "Delete",
+            Box::new(move || {
+                actions.delete.dispatch(DeleteCrmItem {
+                    kind,
+                    id: id.get_value(),
+                });
+            }),
+        ));
+    }
     let person = match (row.person, row.email) {
         (Some(name), Some(email)) => format!("{name} ({email})"),
         (Some(name), None) => name,
@@ -210,7 +268,7 @@ fn CrmTableRow(
         (None, None) => String::new(),
     };
     let when = match row.due {
-        Some(due) => view! { <time datetime=due.clone()>{due.clone()}</time> }.into_any(),
+        Some(due) => view! { <time datetime=due.replace(' ', "T")>{due.clone()}</time> }.into_any(),
         None => view! { <LocalTime utc=row.created_at/> }.into_any(),
     };
     view! {
@@ -219,7 +277,7 @@ fn CrmTableRow(
             <td>{person}</td>
             <td>{row.organization.unwrap_or_default()}</td>
             {(kind != CrmKind::Activities).then(|| view! { <td class="money">{row.value.unwrap_or_default()}</td> })}
-            <td>{row.status} {action}</td>
+            <td>{row.status} <span class="row-actions">{buttons}</span></td>
             <td>{row.owner.unwrap_or_default()}</td>
             <td>{when}</td>
             <td>

@@ -2,8 +2,8 @@
 //! (on blur or Enter) with a visible "Saved"; a refusal stays beside its field with what was
 //! typed; "Create lead", and "…" > "Create deal". Another agent's change arrives through the
 //! event stream (`changed`) and the panel is read again.
-use crate::crm::api::{get_panel, CreateFromPanel, SavePanelField};
-use crate::crm::{PanelView, PANEL_FIELDS};
+use crate::crm::api::{get_panel, AddActivity, CreateFromPanel, MarkActivityDone, SavePanelField};
+use crate::crm::{PanelView, ACTIVITY_KINDS, PANEL_FIELDS};
 use crate::error::AppError;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -34,6 +34,32 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     let pending_key: RwSignal<Option<String>> = RwSignal::new(None);
     let notice: RwSignal<Option<String>> = RwSignal::new(None);
     let new_person = RwSignal::new(false);
+    let lead_title = RwSignal::new(String::new());
+    let add_activity = ServerAction::<AddActivity>::new();
+    let mark_done = ServerAction::<MarkActivityDone>::new();
+    let activity_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move || {
+        if let Some(Ok(p)) = add_activity.value().get() {
+            current.set(Some(p));
+            if let Some(form) = activity_form.get() {
+                form.reset();
+            }
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(())) = mark_done.value().get() {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let activity_error = move |key: &'static str| {
+        Signal::derive(move || {
+            add_activity
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.for_field(key))
+        })
+    };
     // A save answers with the panel as stored; a conflict reads it again; a refusal stays
     // beside its field (the input keeps what was typed).
     Effect::new(move || match save.value().get() {
@@ -86,7 +112,11 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
         create.dispatch(CreateFromPanel {
             id: id.get_value(),
             kind: kind.to_string(),
-            title: String::new(),
+            title: if kind == "lead" {
+                lead_title.get_untracked()
+            } else {
+                String::new()
+            },
             new_person: new_person.get_untracked().then(|| "on".to_string()),
         });
     };
@@ -176,10 +206,22 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                     <p class="crm-made">"Lead created " <LocalTime utc=l.created_at/> " · "
                                         <a href=list_link("/leads", &l.title)>{l.title.clone()}</a></p>
                                 }.into_any(),
-                                None => view! {
-                                    <button type="button" class="primary" disabled=move || create.pending().get()
-                                        on:click=move |_| dispatch_create("lead")>"Create lead"</button>
-                                }.into_any(),
+                                None => {
+                                    let who = p.field("name");
+                                    let who = if who.is_empty() { "Website visitor".to_string() } else { who };
+                                    view! {
+                                        <div class="field">
+                                            <label for="panel-lead-title">"Lead title"</label>
+                                            <input id="panel-lead-title" type="text" maxlength="200"
+                                                placeholder=format!("{who} lead")
+                                                prop:value=move || lead_title.get()
+                                                on:input=move |ev| lead_title.set(event_target_value(&ev))/>
+                                            <p class="field-error" role="alert">{move || create.value().get().and_then(|r| r.err()).and_then(|e| e.for_field("title"))}</p>
+                                        </div>
+                                        <button type="button" class="primary" disabled=move || create.pending().get()
+                                            on:click=move |_| dispatch_create("lead")>"Create lead"</button>
+                                    }.into_any()
+                                }
                             }}
                             {match p.deal.clone() {
                                 Some(d) => view! {
@@ -195,21 +237,86 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                 }.into_any(),
                             }}
                         </div>
+                        <PanelActivities items=p.activities.clone() mark_done/>
+                        {(!p.related.is_empty()).then(|| view! {
+                            <h3>"Same person elsewhere"</h3>
+                            <ul class="related" aria-label="Same person elsewhere">
+                                {p.related.clone().into_iter().map(|r| view! {
+                                    <li>{r.kind}": " <a href=r.href>{r.title}</a> " · " <LocalTime utc=r.created_at/></li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                     }
                 })}
+                <h3>"Add activity"</h3>
+                <ActionForm action=add_activity node_ref=activity_form attr:class="add-activity">
+                    <input type="hidden" name="id" value=id.get_value()/>
+                    <div class="field">
+                        <label for="activity-subject">"Subject"</label>
+                        <input id="activity-subject" name="subject" type="text" maxlength="200"
+                            aria-describedby="activity-subject-error"/>
+                        <p class="field-error" id="activity-subject-error" role="alert">{move || activity_error("subject").get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="activity-kind">"Type"</label>
+                        <select id="activity-kind" name="kind">
+                            {ACTIVITY_KINDS.iter().map(|(k, label)| view! { <option value=*k>{*label}</option> }).collect_view()}
+                        </select>
+                        <p class="field-error" role="alert">{move || activity_error("kind").get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="activity-due-date">"Due date"</label>
+                        <input id="activity-due-date" name="due_date" type="date"
+                            aria-describedby="activity-due-date-error"/>
+                        <p class="field-error" id="activity-due-date-error" role="alert">{move || activity_error("due_date").get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="activity-due-time">"Due time"</label>
+                        <input id="activity-due-time" name="due_time" type="time"/>
+                        <p class="field-error" role="alert">{move || activity_error("due_time").get()}</p>
+                    </div>
+                    <button type="submit" disabled=move || add_activity.pending().get()>"Add activity"</button>
+                </ActionForm>
                 {move || notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
         </section>
     }
 }
 
+/// The conversation's activities, each with "Mark as done" until it is.
+#[component]
+fn PanelActivities(
+    items: Vec<crate::crm::ActivityItem>,
+    mark_done: ServerAction<MarkActivityDone>,
+) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        view! {
+            <h3>"Activities"</h3>
+            <ul class="panel-activities" aria-label="Activities">
+                {items.into_iter().map(|a| {
+                    let id = a.id.clone();
+                    view! {
+                        <li class:done=a.done>
+                            <strong>{a.title}</strong>
+                            <span class="hint">{format!(" {} · due {}", a.kind, a.due)}</span>
+                            {if a.done {
+                                view! { <span class="badge">"Done"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <button type="button" class="link-button" disabled=move || mark_done.pending().get()
+                                        on:click=move |_| { mark_done.dispatch(MarkActivityDone { id: id.clone() }); }>
+                                        "Mark as done"
+                                    </button>
+                                }.into_any()
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    })
+}
+
 /// The list page filtered to this title.
-fn list_link(path: &str, title: &str) -> String {
-    let q: String = title
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("{path}?q={q}")
+pub fn list_link(path: &str, title: &str) -> String {
+    format!("{path}?q={}", super::query_escape(title))
 }

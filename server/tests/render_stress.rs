@@ -1,0 +1,78 @@
+//! On demand: every server-rendered page finishes, under concurrency. Loads the signed-in
+//! pages many times, 16 at once, on a multi-threaded runtime, and counts the loads that did
+//! not finish within 10 s (a render that stalls mid-stream). Run with
+//! `cargo test -p server --test render_stress -- --ignored --nocapture`
+//! (`LEADLINE_STRESS_LOADS` sets the number of loads, 2,000 by default).
+mod support;
+
+use app::backend::testing::TestDatabase;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a stress run: on demand"]
+async fn signed_in_pages_always_finish_rendering() {
+    let loads: usize = std::env::var("LEADLINE_STRESS_LOADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let admin = app.setup_admin().await;
+    let cookie = admin.cookie.clone();
+    let pages = [
+        "/users",
+        "/leads",
+        "/deals",
+        "/activities",
+        "/inbox",
+        "/chatbot",
+        "/",
+    ];
+    let next = Arc::new(AtomicUsize::new(0));
+    let stalled = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..16 {
+        let (next, stalled, base, cookie) = (
+            next.clone(),
+            stalled.clone(),
+            app.base.clone(),
+            cookie.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut client = support::client(&base);
+            client.cookie = cookie;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= loads {
+                    break;
+                }
+                let path = pages[i % pages.len()];
+                let load = async {
+                    let r = client.get(path).await;
+                    assert_eq!(r.status(), reqwest::StatusCode::OK, "{path}");
+                    r.text().await.unwrap()
+                };
+                match tokio::time::timeout(Duration::from_secs(10), load).await {
+                    Ok(html) => assert!(html.contains("</html>"), "{path}: a whole page"),
+                    Err(_) => {
+                        stalled.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("load {i} of {path} stalled");
+                    }
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    let stalled = stalled.load(Ordering::Relaxed);
+    println!(
+        "{loads} loads of {} pages, 16 at once: {stalled} stalled, {:.1} s",
+        pages.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(stalled, 0, "every render finishes");
+}
