@@ -324,3 +324,219 @@ async fn creating_reuses_people_and_organizations_by_the_rules_and_only_once() {
         assert_eq!(orgs.len(), 2, "{kind}");
     }
 }
+
+/// The reuse rules, case by case (F4.2): which existing person and organization the panel
+/// says "Create lead" will use, from what the playbook captured. A person is the same by
+/// the lower-cased email, otherwise by the E.164 phone; an organization by its name after
+/// case, whitespace and Unicode normalization; never another company's.
+#[tokio::test]
+async fn the_reuse_rules_case_by_case() {
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        existing_person(
+            &db,
+            &a,
+            "Vera Ortiz",
+            Some("vera@shop.example"),
+            Some("+6281234567890"),
+        )
+        .await;
+        existing_person(&db, &a, "Budi", None, Some("+6281111111111")).await;
+        for (name, key) in [
+            ("ACME  Trading", "acme trading"),
+            ("Café Müller", "café müller"),
+        ] {
+            organization::Entity::insert(organization::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                company_id: Set(a.company_id),
+                name: Set(name.into()),
+                address: Set(None),
+                created_at: Set(OffsetDateTime::now_utc()),
+                name_key: Set(Some(key.into())),
+            })
+            .exec(&db)
+            .await
+            .unwrap();
+        }
+        // Another company's Sari: never matched from this one.
+        let other = testing::second_company(&db, "otto@other.example").await;
+        existing_person(
+            &db,
+            &other,
+            "Sari",
+            Some("sari@other.example"),
+            Some("+6282222222222"),
+        )
+        .await;
+
+        const VERA: Option<&str> = Some("Vera Ortiz (vera@shop.example)");
+        const BUDI: Option<&str> = Some("Budi (+6281111111111)");
+        const ACME: Option<&str> = Some("ACME  Trading");
+        const CAFE: Option<&str> = Some("Café Müller");
+        // (what was captured, person, organization, a conflict)
+        let cases: Vec<(serde_json::Value, Option<&str>, Option<&str>, bool)> = vec![
+            (
+                serde_json::json!({"email": "vera@shop.example"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "VERA@SHOP.EXAMPLE"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "  vera@shop.example  "}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "Vera@Shop.Example"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "vera2@shop.example"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "+6281234567890"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "+62 812-3456-7890"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "006281234567890"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "+62 (812) 3456 7890"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "+62 811 1111 1111"}),
+                BUDI,
+                None,
+                false,
+            ),
+            // No default country: a national number cannot be compared.
+            (
+                serde_json::json!({"phone": "0812 3456 7890"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "vera@shop.example", "phone": "+6281234567890"}),
+                VERA,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "vera@shop.example", "phone": "+6281111111111"}),
+                None,
+                None,
+                true,
+            ),
+            (
+                serde_json::json!({"email": "new@shop.example", "phone": "+6281111111111"}),
+                BUDI,
+                None,
+                false,
+            ),
+            (serde_json::json!({"name": "Vera Ortiz"}), None, None, false),
+            (
+                serde_json::json!({"email": "sari@other.example"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"phone": "+6282222222222"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "acme trading"}),
+                None,
+                ACME,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "  ACME   TRADING "}),
+                None,
+                ACME,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "ＡＣＭＥ Trading"}),
+                None,
+                ACME,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "Acme\tTrading"}),
+                None,
+                ACME,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "Acme Trading Ltd"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "CAFÉ MÜLLER"}),
+                None,
+                CAFE,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "Cafe\u{301} Mu\u{308}ller"}),
+                None,
+                CAFE,
+                false,
+            ),
+            (
+                serde_json::json!({"organization": "Cafe Muller"}),
+                None,
+                None,
+                false,
+            ),
+            (
+                serde_json::json!({"email": "VERA@shop.example", "organization": "café müller"}),
+                VERA,
+                CAFE,
+                false,
+            ),
+        ];
+        assert!(cases.len() >= 20);
+        for (captured, person, org, conflict) in cases {
+            let c = chat(&db, &a, &captured.to_string(), Some(a.user_id)).await;
+            let p = panel::get(&db, &a, &c).await.unwrap();
+            assert_eq!(p.person_match.as_deref(), person, "{kind}: {captured}");
+            assert_eq!(p.organization_match.as_deref(), org, "{kind}: {captured}");
+            assert_eq!(p.people_conflict.is_some(), conflict, "{kind}: {captured}");
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! pages many times, 16 at once, on a multi-threaded runtime, and counts the loads that did
 //! not finish within 10 s (a render that stalls mid-stream). Run with
 //! `cargo test -p server --test render_stress -- --ignored --nocapture`
-//! (`LEADLINE_STRESS_LOADS` sets the number of loads, 2,000 by default).
+//! (`LEADLINE_STRESS_LOADS` sets the number of loads, 2,000 by default;
+//! `LEADLINE_STRESS_THREADS` the runtime's worker threads, 0 for one thread as
+//! `#[tokio::test]` runs: 4 by default).
 mod support;
 
 use app::backend::testing::TestDatabase;
@@ -11,9 +13,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::TestApp;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[test]
 #[ignore = "a stress run: on demand"]
-async fn signed_in_pages_always_finish_rendering() {
+fn signed_in_pages_always_finish_rendering() {
+    let threads: usize = std::env::var("LEADLINE_STRESS_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let runtime = if threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    }
+    .enable_all()
+    .build()
+    .unwrap();
+    runtime.block_on(stress());
+}
+
+async fn stress() {
     let loads: usize = std::env::var("LEADLINE_STRESS_LOADS")
         .ok()
         .and_then(|v| v.parse().ok())
