@@ -85,10 +85,26 @@ test.describe.serial('accounts', () => {
     await expect(form.getByLabel('Name')).toHaveValue('');
   });
 
+  test('the admin sets the default country for phone numbers in Company settings', async ({ page }) => {
+    const errors: string[] = [];
+    watchConsole(page, errors);
+    await logIn(page, admin.email, admin.password);
+    await page.getByRole('link', { name: 'Company settings' }).click();
+    await expect(page.getByRole('heading', { name: 'Company settings' })).toBeVisible();
+    await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+    await page.getByLabel('Default country').selectOption('ID');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    await page.reload();
+    await expect(page.getByLabel('Default country')).toHaveValue('ID');
+    expect(errors).toEqual([]);
+  });
+
   test('the regular user logs in and cannot reach Users', async ({ page }) => {
     await logIn(page, agent.email, agent.password);
     await expect(page.getByRole('heading', { name: 'Welcome, Rey Agent' })).toBeVisible();
     await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+    await expect(page.getByRole('link', { name: 'Company settings' })).toHaveCount(0);
     // The first steps are the ones this user can take: going online, not building playbooks.
     const steps = page.getByRole('region', { name: 'Get started' });
     await expect(steps).toContainText('0 of 1 step done');
@@ -97,5 +113,8 @@ test.describe.serial('accounts', () => {
     await open(page, '/users');
     await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Add user' })).toHaveCount(0);
+    await open(page, '/settings');
+    await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+    await expect(page.getByLabel('Default country')).toHaveCount(0);
   });
 });

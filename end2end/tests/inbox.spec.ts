@@ -243,6 +243,19 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByText('Deal created')).toBeVisible();
   await expect(bPanel.getByText('Deal created')).toBeVisible();
 
+  // "Add activity": a refusal names its field; then it is listed, live in Bea's panel too.
+  await panel.getByLabel('Subject').fill('Send the price list');
+  await panel.getByLabel('Type').selectOption('meeting');
+  await panel.getByRole('button', { name: 'Add activity' }).click();
+  await expect(panel.getByText('Due date: choose a date')).toBeVisible();
+  await panel.getByLabel('Due date').fill('2027-01-05');
+  await panel.getByLabel('Due time').fill('14:30');
+  await panel.getByRole('button', { name: 'Add activity' }).click();
+  const activities = panel.getByRole('list', { name: 'Activities' });
+  await expect(activities).toContainText('Send the price list');
+  await expect(activities).toContainText('Meeting · due 2027-01-05 14:30');
+  await expect(bPanel.getByRole('list', { name: 'Activities' })).toContainText('Send the price list');
+
   // Both are on their pages and link back to the conversation.
   await open(page, '/leads');
   const leadRow = page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'Vera Ortiz lead' });
@@ -255,6 +268,15 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await open(page, '/deals');
   const dealRow = page.getByRole('table', { name: 'Deals' }).getByRole('row').filter({ hasText: 'Vera Ortiz deal' });
   await expect(dealRow).toContainText('USD 1,250.50');
+  await dealRow.getByRole('button', { name: 'Mark as won' }).click();
+  await expect(dealRow).toContainText('Won');
+  await expect(dealRow.getByRole('button', { name: 'Mark as won' })).toHaveCount(0);
+  await open(page, '/activities');
+  const activityRow = page.getByRole('table', { name: 'Activities' }).getByRole('row').filter({ hasText: 'Send the price list' });
+  await expect(activityRow).toContainText('Meeting · Not done');
+  await activityRow.getByRole('button', { name: 'Mark as done' }).click();
+  await expect(activityRow).toContainText('Meeting · Done');
+  await open(page, '/deals');
   await dealRow.getByRole('link', { name: 'Open conversation' }).click();
   await expect(page).toHaveURL(new RegExp(`c=${id}`));
   await expect(page.getByRole('region', { name: 'Side panel' }).getByText('Deal created')).toBeVisible();

@@ -672,24 +672,35 @@ pub async fn convert_lead(
     Ok(deal_id.to_string())
 }
 
-/// "Mark as done" on an activity of the actor's company.
+/// "Mark as done" on an activity of the actor's company; its conversation's open panels
+/// show it at once.
 pub async fn mark_done(
     db: &DatabaseConnection,
     actor: &Actor,
     activity_id: &str,
 ) -> Result<(), AppError> {
-    let id =
-        Uuid::parse_str(activity_id).map_err(|_| AppError::NotFound("No such activity.".into()))?;
-    let done = activity::Entity::update_many()
+    let missing = || AppError::NotFound("No such activity.".into());
+    let id = Uuid::parse_str(activity_id).map_err(|_| missing())?;
+    let txn = crate::backend::db::write_txn(db).await?;
+    let a = activity::Entity::find_by_id(id)
+        .filter(activity::Column::CompanyId.eq(actor.company_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(missing)?;
+    activity::Entity::update_many()
         .col_expr(activity::Column::Done, Expr::value(true))
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::CompanyId.eq(actor.company_id))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if done == 0 {
-        return Err(AppError::NotFound("No such activity.".into()));
+        .exec(&txn)
+        .await?;
+    if let Some(c) = a.conversation_id {
+        let change = crate::conversation::EventPayload::Panel {
+            conversation_id: c.to_string(),
+            version: 0,
+        };
+        crate::conversation::engine::write_event(&txn, actor.company_id, Some(c), &change).await?;
     }
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
     Ok(())
 }
 
