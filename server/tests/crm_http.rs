@@ -85,8 +85,17 @@ async fn the_side_panel_is_refused_where_the_conversation_is_not_visible() {
         let id = started["conversation_id"].as_str().unwrap().to_string();
         let r = admin.call("inbox/assign", &[("id", &id)]).await;
         assert_eq!(r.status(), StatusCode::OK, "{kind}");
-        let calls: [(&str, Vec<(&str, &str)>); 3] = [
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
             ("crm/panel", vec![("id", &id)]),
+            (
+                "crm/activity/add",
+                vec![
+                    ("id", &id),
+                    ("subject", "Call"),
+                    ("kind", "call"),
+                    ("due_date", "2027-01-05"),
+                ],
+            ),
             (
                 "crm/panel/save",
                 vec![

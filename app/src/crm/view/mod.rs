@@ -187,20 +187,22 @@ fn CrmTable(kind: CrmKind, page: CrmPage, actions: RowActions) -> impl IntoView 
         "Created"
     };
     view! {
-        <table class="crm-table" aria-label=kind.title()>
-            <thead>
-                <tr>
-                    <th scope="col">"Title"</th>
-                    <th scope="col">"Person"</th>
-                    <th scope="col">"Organization"</th>
-                    {(kind != CrmKind::Activities).then(|| view! { <th scope="col">"Value"</th> })}
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Owner"</th>
-                    <th scope="col">{when}</th>
-                    <th scope="col">"Conversation"</th>
+        // The roles are written out: on a phone the rows are laid out as cards (CSS), and
+        // the table must stay a table for screen readers.
+        <table class="crm-table" role="table" aria-label=kind.title()>
+            <thead role="rowgroup">
+                <tr role="row">
+                    <th role="columnheader" scope="col">"Title"</th>
+                    <th role="columnheader" scope="col">"Person"</th>
+                    <th role="columnheader" scope="col">"Organization"</th>
+                    {(kind != CrmKind::Activities).then(|| view! { <th role="columnheader" scope="col">"Value"</th> })}
+                    <th role="columnheader" scope="col">"Status"</th>
+                    <th role="columnheader" scope="col">"Owner"</th>
+                    <th role="columnheader" scope="col">{when}</th>
+                    <th role="columnheader" scope="col">"Conversation"</th>
                 </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
                 {page.rows.into_iter().map(|row| view! { <CrmTableRow kind row actions/> }).collect_view()}
             </tbody>
         </table>
@@ -262,6 +264,7 @@ fn CrmTableRow(kind: CrmKind, row: CrmRow, actions: RowActions) -> impl IntoView
         ));
     }
     let person = match (row.person, row.email) {
+        (Some(name), Some(email)) if name == email => name,
         (Some(name), Some(email)) => format!("{name} ({email})"),
         (Some(name), None) => name,
         (None, Some(email)) => email,
@@ -272,15 +275,15 @@ fn CrmTableRow(kind: CrmKind, row: CrmRow, actions: RowActions) -> impl IntoView
         None => view! { <LocalTime utc=row.created_at/> }.into_any(),
     };
     view! {
-        <tr>
-            <td>{row.title}</td>
-            <td>{person}</td>
-            <td>{row.organization.unwrap_or_default()}</td>
-            {(kind != CrmKind::Activities).then(|| view! { <td class="money">{row.value.unwrap_or_default()}</td> })}
-            <td>{row.status} <span class="row-actions">{buttons}</span></td>
-            <td>{row.owner.unwrap_or_default()}</td>
-            <td>{when}</td>
-            <td>
+        <tr role="row">
+            <td role="cell" class="title">{row.title}</td>
+            <td role="cell" data-label="Person">{person}</td>
+            <td role="cell" data-label="Organization">{row.organization.unwrap_or_default()}</td>
+            {(kind != CrmKind::Activities).then(|| view! { <td role="cell" data-label="Value" class="money">{row.value.unwrap_or_default()}</td> })}
+            <td role="cell" data-label="Status">{row.status} <span class="row-actions">{buttons}</span></td>
+            <td role="cell" data-label="Owner">{row.owner.unwrap_or_default()}</td>
+            <td role="cell" data-label=if kind == CrmKind::Activities { "Due" } else { "Created" }>{when}</td>
+            <td role="cell">
                 {row.conversation_id.map(|c| view! {
                     <a href=format!("/inbox?c={c}")>"Open conversation"</a>
                 })}

@@ -207,8 +207,10 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                         <a href=list_link("/leads", &l.title)>{l.title.clone()}</a></p>
                                 }.into_any(),
                                 None => {
-                                    let who = p.field("name");
-                                    let who = if who.is_empty() { "Website visitor".to_string() } else { who };
+                                    // As the server names it: the name, else the email, else the phone.
+                                    let who = ["name", "email", "phone"].iter().map(|k| p.field(k))
+                                        .find(|v| !v.is_empty())
+                                        .unwrap_or_else(|| "Website visitor".to_string());
                                     view! {
                                         <div class="field">
                                             <label for="panel-lead-title">"Lead title"</label>
