@@ -393,7 +393,7 @@ async fn related(
             ));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|r| std::cmp::Reverse(r.0));
     out.truncate(RELATED_MAX as usize);
     Ok(out.into_iter().map(|(_, r)| r).collect())
 }

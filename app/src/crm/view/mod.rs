@@ -277,11 +277,13 @@ fn CrmTableRow(kind: CrmKind, row: CrmRow, actions: RowActions) -> impl IntoView
     view! {
         <tr role="row">
             <td role="cell" class="title">{row.title}</td>
-            <td role="cell" data-label="Person">{person}</td>
-            <td role="cell" data-label="Organization">{row.organization.unwrap_or_default()}</td>
-            {(kind != CrmKind::Activities).then(|| view! { <td role="cell" data-label="Value" class="money">{row.value.unwrap_or_default()}</td> })}
+            <td role="cell" data-label="Person" class:blank=person.is_empty()>{person.clone()}</td>
+            <td role="cell" data-label="Organization" class:blank=row.organization.is_none()>{row.organization.clone().unwrap_or_default()}</td>
+            {(kind != CrmKind::Activities).then(|| view! {
+                <td role="cell" data-label="Value" class="money" class:blank=row.value.is_none()>{row.value.clone().unwrap_or_default()}</td>
+            })}
             <td role="cell" data-label="Status">{row.status} <span class="row-actions">{buttons}</span></td>
-            <td role="cell" data-label="Owner">{row.owner.unwrap_or_default()}</td>
+            <td role="cell" data-label="Owner" class:blank=row.owner.is_none()>{row.owner.clone().unwrap_or_default()}</td>
             <td role="cell" data-label=if kind == CrmKind::Activities { "Due" } else { "Created" }>{when}</td>
             <td role="cell">
                 {row.conversation_id.map(|c| view! {
