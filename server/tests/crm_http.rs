@@ -73,16 +73,7 @@ async fn the_side_panel_is_refused_where_the_conversation_is_not_visible() {
         let key = support::active_playbook(&mut admin, None, &[]).await;
         let r = admin.call("inbox/online", &[("online", "true")]).await;
         assert_eq!(r.status(), StatusCode::OK);
-        let started: Value = reqwest::Client::new()
-            .post(format!("{}/api/visitor/start", app.base))
-            .json(&serde_json::json!({ "key": key, "page_url": "https://shop.example.com/" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = started["conversation_id"].as_str().unwrap().to_string();
+        let id = a_conversation(&app, &key).await;
         let r = admin.call("inbox/assign", &[("id", &id)]).await;
         assert_eq!(r.status(), StatusCode::OK, "{kind}");
         let calls: [(&str, Vec<(&str, &str)>); 4] = [

@@ -659,17 +659,28 @@ pub async fn convert_lead(
         .filter(lead::Column::Id.eq(l.id))
         .exec(&txn)
         .await?;
-    if let Some(c) = l.conversation_id {
-        let change = crate::conversation::EventPayload::Panel {
-            conversation_id: c.to_string(),
-            version: 0,
-        };
-        crate::conversation::engine::write_event(&txn, l.company_id, Some(c), &change).await?;
-    }
+    panel_changed(&txn, l.company_id, l.conversation_id).await?;
     txn.commit().await?;
     crate::backend::realtime::hub::wake(db).await;
     tracing::info!(lead = %l.id, deal = %deal_id, by = %actor.user_id, "lead converted to a deal");
     Ok(deal_id.to_string())
+}
+
+/// Tells the open inboxes that `conversation`'s side panel changed (a "panel" event in the
+/// caller's transaction; they read the panel again).
+async fn panel_changed(
+    txn: &DatabaseTransaction,
+    company_id: Uuid,
+    conversation: Option<Uuid>,
+) -> Result<(), AppError> {
+    if let Some(c) = conversation {
+        let change = crate::conversation::EventPayload::Panel {
+            conversation_id: c.to_string(),
+            version: 0,
+        };
+        crate::conversation::engine::write_event(txn, company_id, Some(c), &change).await?;
+    }
+    Ok(())
 }
 
 /// "Mark as done" on an activity of the actor's company; its conversation's open panels
@@ -692,13 +703,7 @@ pub async fn mark_done(
         .filter(activity::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    if let Some(c) = a.conversation_id {
-        let change = crate::conversation::EventPayload::Panel {
-            conversation_id: c.to_string(),
-            version: 0,
-        };
-        crate::conversation::engine::write_event(&txn, actor.company_id, Some(c), &change).await?;
-    }
+    panel_changed(&txn, actor.company_id, a.conversation_id).await?;
     txn.commit().await?;
     crate::backend::realtime::hub::wake(db).await;
     Ok(())
@@ -785,13 +790,7 @@ pub async fn delete(
             deal::Entity::delete_by_id(id).exec(&txn).await?;
         }
     }
-    if let Some(c) = conversation_id {
-        let change = crate::conversation::EventPayload::Panel {
-            conversation_id: c.to_string(),
-            version: 0,
-        };
-        crate::conversation::engine::write_event(&txn, actor.company_id, Some(c), &change).await?;
-    }
+    panel_changed(&txn, actor.company_id, conversation_id).await?;
     txn.commit().await?;
     crate::backend::realtime::hub::wake(db).await;
     tracing::info!(item = %id, what, by = %actor.user_id, "deleted");
