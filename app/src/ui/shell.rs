@@ -62,7 +62,10 @@ pub fn app_csp(nonce: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(Me(Resource::new(|| (), |_| get_current_user())));
+    // Blocking: the server resolves who is signed in before it streams the page, so the
+    // layout's and the pages' boundaries never wait on it side by side (one resource read
+    // in several Suspense boundaries hung one server render in a few hundred in CI).
+    provide_context(Me(Resource::new_blocking(|| (), |_| get_current_user())));
     // Tests and people can tell when the page has become interactive.
     Effect::new(|| {
         #[cfg(feature = "hydrate")]
