@@ -8,6 +8,7 @@ pub mod crm;
 pub mod domain;
 pub mod error;
 pub mod inbox;
+pub mod notifications;
 pub mod settings;
 pub mod ui;
 pub mod widget;

@@ -352,9 +352,12 @@ async fn events_replay_exactly_what_was_missed() {
             .iter()
             .map(|(_, e)| match e {
                 EventPayload::Message { message } => format!("message:{}", message.body),
-                EventPayload::Conversation { conversation } => format!("{:?}", conversation.state),
+                EventPayload::Conversation { conversation, .. } => format!("{:?}", conversation.state),
                 EventPayload::User { .. } => "user".into(),
                 EventPayload::Panel { .. } => "panel".into(),
+                EventPayload::Notifications { .. } | EventPayload::Presence { .. } => {
+                    "settings".into()
+                }
             })
             .collect();
         let joined = format!("message:{}", service::joined(&w.a.name));

@@ -115,6 +115,7 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
             name: Set("Other Co".into()),
             created_at: Set(OffsetDateTime::now_utc()),
             default_country: Set(None),
+            ..Default::default()
         })
         .exec(&db)
         .await

@@ -11,6 +11,7 @@ mod m20261126_000007_missed;
 pub mod m20261126_000008_event_order;
 mod m20261126_000009_crm_lists;
 mod m20261127_000010_activity_time;
+mod m20261127_000011_notifications;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_event_order::Migration),
             Box::new(m20261126_000009_crm_lists::Migration),
             Box::new(m20261127_000010_activity_time::Migration),
+            Box::new(m20261127_000011_notifications::Migration),
         ]
     }
 }

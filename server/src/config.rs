@@ -14,6 +14,9 @@ pub struct Config {
     pub database_schema: Option<String>,
     /// `LEADLINE_PUBLIC_URL`: the URL people reach Leadline at; `https://…` makes cookies Secure.
     pub public_url: Option<String>,
+    /// `LEADLINE_PUSH_LOOPBACK=1`: accept Web Push endpoints on `http://` loopback addresses
+    /// (a local push service in tests); otherwise only `https://` ones.
+    pub push_loopback: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -44,6 +47,7 @@ impl Config {
             database_url,
             database_schema: var("LEADLINE_DATABASE_SCHEMA"),
             public_url,
+            push_loopback: var("LEADLINE_PUSH_LOOPBACK").is_some_and(|v| v == "1"),
         })
     }
 
@@ -66,6 +70,7 @@ mod tests {
             database_url: "sqlite://data/leadline.db".into(),
             database_schema: None,
             public_url: public_url.map(str::to_string),
+            push_loopback: false,
         }
     }
 

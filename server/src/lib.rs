@@ -76,6 +76,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(app::chatbot::endpoints::routes())
         .merge(app::widget::endpoints::routes())
         .merge(app::inbox::endpoints::routes())
+        .merge(app::notifications::endpoints::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
@@ -95,6 +96,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let mut state = AppState::new(leptos_options(addr), db.clone());
     state.public_url = config.public_url.as_deref().map(Into::into);
+    state.push = std::sync::Arc::new(app::notifications::push::Push::new(config.push_loopback));
     // The shared fan-out: one reader of new events for every stream of this process, woken
     // by this process's commits (SQLite) or every server's NOTIFY (PostgreSQL).
     let postgres = config.database_url.starts_with("postgres");
@@ -105,6 +107,12 @@ pub async fn serve(
     let reader = tokio::spawn(app::conversation::feed::run(
         state.realtime.clone(),
         db.clone(),
+    ));
+    // Web Push: one server of several sends, from the same batches.
+    let pusher = tokio::spawn(app::notifications::push::run(
+        db.clone(),
+        state.realtime.clone(),
+        state.push.clone(),
     ));
     let app = router(state, &config);
     let timers = tokio::spawn(wait_timers(db.clone()));
@@ -122,6 +130,7 @@ pub async fn serve(
     sweeper.abort();
     timers.abort();
     reader.abort();
+    pusher.abort();
     wakes.abort();
     result
 }

@@ -61,6 +61,7 @@ pub async fn setup(
         name: Set(input.company_name.to_string()),
         created_at: Set(now),
         default_country: Set(None),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;
@@ -82,6 +83,7 @@ pub async fn setup(
         can_manage_chatbot: Set(true),
         active: Set(true),
         created_at: Set(now),
+        ..Default::default()
     }
     .insert(&txn)
     .await
@@ -177,6 +179,7 @@ pub async fn add_user(
         can_manage_chatbot: Set(input.can_manage_chatbot),
         active: Set(true),
         created_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
     }
     .insert(db)
     .await
@@ -241,6 +244,8 @@ pub async fn set_active(
     let updated = row.update(&txn).await?;
     if !active {
         delete_user_sessions(&txn, updated.id).await?;
+        // Their browsers are told nothing more (F5).
+        crate::notifications::push::forget_user(&txn, updated.id).await?;
     }
     // Their open event streams end at once, on every server.
     let change = crate::conversation::EventPayload::User {

@@ -25,6 +25,8 @@ pub struct AppState {
     pub writer: Writer,
     /// This process's shared fan-out of new events to open streams.
     pub realtime: Arc<Fanout<Batch>>,
+    /// This process's Web Push (its key, what endpoints it accepts).
+    pub push: Arc<crate::notifications::push::Push>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             public_url: None,
             writer: Writer::start(db.clone()),
             realtime: Arc::new(Fanout::default()),
+            push: Arc::new(Default::default()),
             db,
         }
     }

@@ -138,6 +138,7 @@ pub async fn second_company(db: &DatabaseConnection, email: &str) -> Actor {
         name: Set("Other Co".into()),
         created_at: Set(time::OffsetDateTime::now_utc()),
         default_country: Set(None),
+        ..Default::default()
     })
     .exec(db)
     .await

@@ -1,7 +1,9 @@
 //! The conversation engine. Every state change is one guarded UPDATE (… WHERE state IN …),
 //! so two agents, or a timer and an agent, cannot both win; every change writes its event
 //! row in the same transaction, and messages are numbered per conversation.
-use super::{AuthorKind, ConversationState, ConversationView, EventPayload, MessageView};
+use super::{
+    AuthorKind, Change, ConversationState, ConversationView, EventPayload, MessageView,
+};
 use crate::backend::actor::Actor;
 use crate::backend::entities::{conversation, event, message, user, visitor};
 use crate::backend::{realtime::hub, rfc3339};
@@ -69,6 +71,15 @@ impl From<&message::Model> for MessageView {
     }
 }
 
+/// How lists, titles and notifications call a conversation's visitor: the captured name,
+/// else the email, else "Website visitor".
+pub fn visitor_name(c: &conversation::Model) -> String {
+    let who = crate::crm::service::Captured::from_answers(&c.answers);
+    who.name
+        .or(who.email)
+        .unwrap_or_else(|| "Website visitor".into())
+}
+
 /// F3.5: an agent sees a conversation unless it is assigned to someone else (and not closed).
 pub fn visible_to(actor: &Actor, c: &conversation::Model) -> bool {
     c.company_id == actor.company_id
@@ -88,6 +99,8 @@ pub(crate) async fn write_event(
         EventPayload::Message { .. } => "message",
         EventPayload::User { .. } => "user",
         EventPayload::Panel { .. } => "panel",
+        EventPayload::Notifications { .. } => "notifications",
+        EventPayload::Presence { .. } => "presence",
     };
     let row = event::ActiveModel {
         company_id: Set(company_id),
@@ -107,12 +120,24 @@ pub(crate) async fn write_conversation_event(
     txn: &DatabaseTransaction,
     c: &conversation::Model,
 ) -> Result<i64, AppError> {
+    write_change_event(txn, c, None).await
+}
+
+/// The conversation's current state as an event, saying how it changed (F5.2).
+async fn write_change_event(
+    txn: &DatabaseTransaction,
+    c: &conversation::Model,
+    change: Option<Change>,
+) -> Result<i64, AppError> {
     let conversation = view(txn, c).await?;
     write_event(
         txn,
         c.company_id,
         Some(c.id),
-        &EventPayload::Conversation { conversation },
+        &EventPayload::Conversation {
+            conversation,
+            change,
+        },
     )
     .await
 }
@@ -172,6 +197,7 @@ pub async fn start(
 /// One guarded change: `changes` applies only while the conversation is in one of `from`
 /// (and, with `assignee`, assigned to that user). Returns the changed row, or None when the
 /// guard did not hold (someone or something else changed it first).
+#[allow(clippy::too_many_arguments)]
 async fn transition(
     db: &DatabaseConnection,
     id: Uuid,
@@ -180,9 +206,10 @@ async fn transition(
     assignee: Option<Uuid>,
     changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
     note: Option<String>,
+    by: Option<Uuid>,
 ) -> Result<Option<conversation::Model>, AppError> {
     let txn = crate::backend::db::write_txn(db).await?;
-    let Some(c) = transition_in(&txn, id, company_id, from, assignee, changes).await? else {
+    let Some(c) = transition_by(&txn, id, company_id, from, assignee, changes, by).await? else {
         return Ok(None);
     };
     if let Some(note) = note {
@@ -193,7 +220,8 @@ async fn transition(
     Ok(Some(c))
 }
 
-/// The guarded change inside the caller's transaction, with its event.
+/// The guarded change inside the caller's transaction, with its event (made by the visitor,
+/// the chatbot or a timer).
 pub(crate) async fn transition_in(
     txn: &DatabaseTransaction,
     id: Uuid,
@@ -201,6 +229,19 @@ pub(crate) async fn transition_in(
     from: &[ConversationState],
     assignee: Option<Uuid>,
     changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<Option<conversation::Model>, AppError> {
+    transition_by(txn, id, company_id, from, assignee, changes, None).await
+}
+
+/// The guarded change made by user `by` (None: the visitor, the chatbot or a timer).
+async fn transition_by(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    company_id: Uuid,
+    from: &[ConversationState],
+    assignee: Option<Uuid>,
+    changes: Vec<(conversation::Column, sea_orm::sea_query::SimpleExpr)>,
+    by: Option<Uuid>,
 ) -> Result<Option<conversation::Model>, AppError> {
     let mut update = conversation::Entity::update_many()
         .col_expr(
@@ -223,7 +264,14 @@ pub(crate) async fn transition_in(
         .one(txn)
         .await?
         .ok_or(AppError::Internal)?;
-    write_conversation_event(txn, &c).await?;
+    let change = Change {
+        from: match from {
+            [one] => Some(*one),
+            _ => None,
+        },
+        by: by.map(|u| u.to_string()),
+    };
+    write_change_event(txn, &c, Some(change)).await?;
     Ok(Some(c))
 }
 
@@ -341,7 +389,7 @@ pub async fn request_agent(
             ),
         ]
     };
-    transition(db, c.id, c.company_id, &[Bot], None, changes, None).await
+    transition(db, c.id, c.company_id, &[Bot], None, changes, None, None).await
 }
 
 /// "Assign to me": a waiting, missed or unassigned conversation becomes the actor's.
@@ -371,6 +419,7 @@ pub async fn assign_to_me(
         None,
         changes,
         note,
+        Some(actor.user_id),
     )
     .await?
     {
@@ -433,11 +482,22 @@ pub async fn reassign(
                 Some(actor.user_id),
                 changes,
                 note,
+                Some(actor.user_id),
             )
             .await?
         }
         Some(s @ (Unassigned | Missed)) => {
-            transition(db, id, actor.company_id, &[s], None, changes, note).await?
+            transition(
+                db,
+                id,
+                actor.company_id,
+                &[s],
+                None,
+                changes,
+                note,
+                Some(actor.user_id),
+            )
+            .await?
         }
         _ => None,
     };
@@ -471,6 +531,7 @@ pub async fn close(
         Some(actor.user_id),
         changes.clone(),
         Some(CLOSED_NOTE.into()),
+        Some(actor.user_id),
     )
     .await?;
     let result = match mine {
@@ -484,6 +545,7 @@ pub async fn close(
                 None,
                 changes,
                 Some(CLOSED_NOTE.into()),
+                Some(actor.user_id),
             )
             .await?
         }

@@ -61,6 +61,15 @@ pub struct Batch {
     pub names: HashMap<Uuid, String>,
     /// Folder counts of each company whose conversations changed in this batch.
     pub counts: HashMap<Uuid, Counts>,
+    /// Each conversation's visitor, as notifications name them (F5.2): name and page.
+    pub visitors: HashMap<Uuid, Visitor>,
+}
+
+/// Who a conversation's visitor is, for a notification's title and body.
+#[derive(Clone, Debug, Default)]
+pub struct Visitor {
+    pub name: String,
+    pub page_url: Option<String>,
 }
 
 impl Batch {
@@ -159,6 +168,7 @@ pub async fn load(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let mut visitors = HashMap::new();
     let now: HashMap<Uuid, Now> = if conversation_ids.is_empty() {
         HashMap::new()
     } else {
@@ -169,6 +179,13 @@ pub async fn load(
             .into_iter()
             .map(|c| {
                 let state = ConversationState::parse(&c.state).unwrap_or(ConversationState::Closed);
+                visitors.insert(
+                    c.id,
+                    Visitor {
+                        name: super::engine::visitor_name(&c),
+                        page_url: c.page_url.clone(),
+                    },
+                );
                 (
                     c.id,
                     Now {
@@ -179,14 +196,17 @@ pub async fn load(
             })
             .collect()
     };
-    let mut batch = Batch::default();
+    let mut batch = Batch {
+        visitors,
+        ..Batch::default()
+    };
     let mut authors = BTreeSet::new();
     let mut changed = BTreeSet::new();
     for e in rows {
         let payload: EventPayload =
             serde_json::from_str(&e.payload).map_err(|_| AppError::Internal)?;
         let json = match &payload {
-            EventPayload::Conversation { conversation } => {
+            EventPayload::Conversation { conversation, .. } => {
                 changed.insert(e.company_id);
                 serde_json::to_string(conversation)
             }
@@ -203,7 +223,9 @@ pub async fn load(
                 "id": conversation_id,
                 "version": version,
             })),
-            EventPayload::User { .. } => serde_json::to_string(&payload),
+            EventPayload::User { .. }
+            | EventPayload::Notifications { .. }
+            | EventPayload::Presence { .. } => serde_json::to_string(&payload),
         }
         .map_err(|_| AppError::Internal)?;
         batch.items.push(Item {
@@ -276,7 +298,8 @@ pub async fn run(fanout: Arc<Fanout<Batch>>, db: DatabaseConnection) {
                     let full = batch.items.len() as u64 >= READ_LIMIT;
                     after = last;
                     let topics = batch.topics();
-                    fanout.publish(&Arc::new(batch), topics.into_iter().map(Topic::from));
+                    let topics = topics.into_iter().map(Topic::from).chain([Topic::All]);
+                    fanout.publish(&Arc::new(batch), topics);
                     if !full {
                         break;
                     }

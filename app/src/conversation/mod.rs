@@ -133,6 +133,10 @@ pub struct ConversationView {
 pub enum EventPayload {
     Conversation {
         conversation: ConversationView,
+        /// Set when the state or assignee changed (not when only a detail did): what
+        /// notifications are made of (F5.2).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<Change>,
     },
     Message {
         message: MessageView,
@@ -150,6 +154,25 @@ pub enum EventPayload {
         conversation_id: String,
         version: i32,
     },
+    /// Notification settings changed (F5.3): the company's switches (`user_id` None), or one
+    /// user's switches and sound. Open streams apply it at once. Never sent to the visitor.
+    Notifications {
+        user_id: Option<String>,
+        switches: crate::notifications::Switches,
+        #[serde(default)]
+        sound: Option<String>,
+    },
+    /// A user's "Online" toggle changed: who is told of new conversations (F5.2).
+    Presence { user_id: String, online: bool },
+}
+
+/// How a conversation's state or assignee changed, and by whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The state it left, when only one was possible.
+    pub from: Option<ConversationState>,
+    /// The user who changed it; None for the visitor, the chatbot or a timer.
+    pub by: Option<String>,
 }
 
 /// The longest message a visitor or agent may send, in characters (R7).

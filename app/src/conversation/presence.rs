@@ -25,15 +25,25 @@ pub async fn set_online(
         company_id: Set(actor.company_id),
         online: Set(online),
         lease_until: Set(online.then_some(now + LEASE)),
+        focused_until: Set(None),
     };
+    let txn = crate::backend::db::write_txn(db).await?;
     presence::Entity::insert(row)
         .on_conflict(
             OnConflict::column(presence::Column::UserId)
                 .update_columns([presence::Column::Online, presence::Column::LeaseUntil])
                 .to_owned(),
         )
-        .exec(db)
+        .exec(&txn)
         .await?;
+    // Open streams learn it at once: only online users hear of new conversations (F5.2).
+    let change = super::EventPayload::Presence {
+        user_id: actor.user_id.to_string(),
+        online,
+    };
+    super::engine::write_event(&txn, actor.company_id, None, &change).await?;
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
     Ok(())
 }
 
@@ -58,6 +68,34 @@ pub async fn heartbeat(
         )
         .filter(presence::Column::UserId.eq(actor.user_id))
         .filter(presence::Column::Online.eq(true))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// How long one "in front" report of an inbox tab holds (the tab renews it while in front).
+pub const FOCUS: Duration = Duration::seconds(60);
+
+/// One of the user's inbox tabs came to the front (or left it): no Web Push while one is.
+pub async fn set_focused(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    focused: bool,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let row = presence::ActiveModel {
+        user_id: Set(actor.user_id),
+        company_id: Set(actor.company_id),
+        online: Set(false),
+        lease_until: Set(None),
+        focused_until: Set(focused.then_some(now + FOCUS)),
+    };
+    presence::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(presence::Column::UserId)
+                .update_columns([presence::Column::FocusedUntil])
+                .to_owned(),
+        )
         .exec(db)
         .await?;
     Ok(())

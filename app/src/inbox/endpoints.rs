@@ -21,7 +21,8 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use sea_orm::EntityTrait;
 use serde::Deserialize;
-use std::sync::Arc;
+use crate::notifications::service::{notice_for, Prefs};
+use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
@@ -60,9 +61,14 @@ async fn events(
             Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
         },
     };
+    let prefs = match crate::notifications::service::prefs(&state.db, &actor).await {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+    };
     let reader = AgentReader {
         db: state.db.clone(),
         actor: Arc::new(actor),
+        prefs: Mutex::new(prefs),
     };
     sse::stream(after, live, reader).into_response()
 }
@@ -70,10 +76,12 @@ async fn events(
 /// One tab's view of the company's events: what this user may see (F3.5). A conversation
 /// taken by someone else arrives only as `hidden` with its id, so lists can drop it; a
 /// message only while its conversation is visible to the user; the folder counts after a
-/// batch that changed a conversation.
+/// batch that changed a conversation; a `notify` event when the user is to be told (F5.2).
 struct AgentReader {
     db: DatabaseConnection,
     actor: Arc<Actor>,
+    /// The user's notification settings, kept current by the settings events read.
+    prefs: Mutex<Prefs>,
 }
 
 impl sse::Reader for AgentReader {
@@ -89,7 +97,8 @@ impl sse::Reader for AgentReader {
     }
 
     fn pick(&self, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
-        pick(&self.actor, batch, after, out)
+        let mut prefs = self.prefs.lock().unwrap_or_else(|e| e.into_inner());
+        pick(&self.actor, &mut prefs, batch, after, out)
     }
 
     fn tick(&self) -> BoxFuture<'static, Result<(), AppError>> {
@@ -106,16 +115,27 @@ impl sse::Reader for AgentReader {
     }
 }
 
-/// What `actor` may see of `batch` after `after`; returns the new resume point.
-fn pick(actor: &Actor, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
+/// What `actor` may see of `batch` after `after`, and what they are to be told of it;
+/// returns the new resume point.
+fn pick(
+    actor: &Actor,
+    prefs: &mut Prefs,
+    batch: &Batch,
+    after: i64,
+    out: &mut Vec<Sent>,
+) -> Result<i64, AppError> {
     let mut last = after;
     for item in batch.items.iter() {
         if item.company_id != actor.company_id || item.id <= after {
             continue;
         }
         last = item.id;
+        if let Some(notice) = notice_for(prefs, actor.user_id, item, batch) {
+            let json = serde_json::to_string(&notice).map_err(|_| AppError::Internal)?;
+            out.push((item.id, "notify", json.into()));
+        }
         let sent = match &item.payload {
-            EventPayload::Conversation { conversation } => {
+            EventPayload::Conversation { conversation, .. } => {
                 let theirs = conversation.state == ConversationState::Assigned
                     && conversation.assignee_id.as_deref() != Some(&*actor.user_id.to_string());
                 if theirs {
@@ -139,6 +159,9 @@ fn pick(actor: &Actor, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result
                 }
                 None
             }
+            EventPayload::Notifications { .. } | EventPayload::Presence { .. } => prefs
+                .apply(actor.user_id, &item.payload)
+                .then(|| ("prefs", item.json.clone())),
         };
         if let Some((name, data)) = sent {
             out.push((item.id, name, data));

@@ -3,7 +3,9 @@
 use super::{Assignee, ConversationDetail, ConversationSummary, Folder, FolderCounts};
 use crate::backend::actor::Actor;
 use crate::backend::entities::{conversation, message, user};
-use crate::conversation::engine::{parse_id, transcript, view, view_named, visible_to};
+use crate::conversation::engine::{
+    parse_id, transcript, view, view_named, visible_to, visitor_name,
+};
 use crate::conversation::feed::{self, Counts, UNASSIGNED_STATES};
 use crate::conversation::{AuthorKind, ConversationState};
 use crate::error::AppError;
@@ -128,15 +130,6 @@ pub async fn list(
             visitor_wrote: wrote.contains(&c.id),
         })
         .collect())
-}
-
-/// How lists and the conversation's title call its visitor: the captured name, else the
-/// email, else "Website visitor".
-fn visitor_name(c: &conversation::Model) -> String {
-    let who = crate::crm::service::Captured::from_answers(&c.answers);
-    who.name
-        .or(who.email)
-        .unwrap_or_else(|| "Website visitor".into())
 }
 
 /// The folder counts this user may see.

@@ -1,6 +1,8 @@
-//! The Company settings page (admins): the default country for phone numbers.
+//! The Company settings page (admins): the default country for phone numbers, and the
+//! notification switches (F5.3).
 use super::api::{get_company_settings, SaveCompanySettings};
 use super::CompanySettings;
+use crate::notifications::view::CompanyNotifications;
 use crate::ui::forms::{field_error, form_error, FormError};
 use crate::ui::states::ErrorState;
 use leptos::prelude::*;
@@ -21,6 +23,7 @@ pub fn CompanySettingsPage() -> impl IntoView {
                     Err(error) => view! { <ErrorState error/> }.into_any(),
                 })}
             </Transition>
+            <CompanyNotifications/>
         </section>
     }
 }

@@ -45,6 +45,7 @@ pub fn AppLayout() -> impl IntoView {
                     <Transition fallback=|| ()>
                         <span class="user-name">{move || user().map(|u| u.name)}</span>
                     </Transition>
+                    <A href="/my-settings">"My settings"</A>
                     <ActionForm action=logout>
                         <button type="submit" class="link-button">"Log out"</button>
                     </ActionForm>

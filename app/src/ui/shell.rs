@@ -7,6 +7,7 @@ use crate::account::{
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
 use crate::crm::view::{ActivitiesPage, DealsPage, LeadsPage};
 use crate::inbox::view::InboxPage;
+use crate::notifications::view::MySettingsPage;
 use crate::settings::view::CompanySettingsPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;
@@ -26,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <script src="/notify.js" defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -84,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("users") view=UsersPage/>
                     <Route path=path!("settings") view=CompanySettingsPage/>
+                    <Route path=path!("my-settings") view=MySettingsPage/>
                     <Route path=path!("inbox") view=InboxPage/>
                     <Route path=path!("chatbot") view=ChatbotPage/>
                     <Route path=path!("leads") view=LeadsPage/>

@@ -311,10 +311,13 @@ pub fn visitor_event(
                 message: to_visitor(message, name),
             })
         }
-        EventPayload::Conversation { conversation } => Some(VisitorEvent::State {
+        EventPayload::Conversation { conversation, .. } => Some(VisitorEvent::State {
             state: conversation.state,
             agent_name: conversation.assignee_name.clone(),
         }),
-        EventPayload::User { .. } | EventPayload::Panel { .. } => None,
+        EventPayload::User { .. }
+        | EventPayload::Panel { .. }
+        | EventPayload::Notifications { .. }
+        | EventPayload::Presence { .. } => None,
     }
 }

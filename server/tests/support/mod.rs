@@ -27,6 +27,8 @@ impl TestApp {
             database_url: db.url.clone(),
             database_schema: db.schema.clone(),
             public_url: public_url.map(str::to_string),
+            // The Web Push test runs its own push service on a loopback port.
+            push_loopback: true,
         };
         let conn = server::open_database(&config)
             .await

@@ -10,6 +10,10 @@ pub struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
     /// ISO 3166 alpha-2: phone numbers typed without a country code are read in it.
     pub default_country: Option<String>,
+    /// Notification kinds on for the company (F5.3).
+    pub notify_new_conversation: bool,
+    pub notify_assigned: bool,
+    pub notify_message: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,9 @@ pub struct Model {
     pub company_id: Uuid,
     pub online: bool,
     pub lease_until: Option<TimeDateTimeWithTimeZone>,
+    /// Until when one of the user's inbox tabs is in front (renewed while it is): no Web
+    /// Push then, the tab already showed the notification.
+    pub focused_until: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

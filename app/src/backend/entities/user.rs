@@ -14,6 +14,11 @@ pub struct Model {
     pub can_manage_chatbot: bool,
     pub active: bool,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// Notification kinds this user keeps on (F5.3), and the sound of an unfocused tab.
+    pub notify_new_conversation: bool,
+    pub notify_assigned: bool,
+    pub notify_message: bool,
+    pub notify_sound: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

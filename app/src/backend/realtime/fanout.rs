@@ -18,13 +18,15 @@ pub enum Topic {
     Company(Uuid),
     /// The visitor's stream of one conversation.
     Conversation(Uuid),
+    /// Every batch (the Web Push sender).
+    All,
 }
 
 impl Topic {
     /// How many batches a stream may be behind before it reads from the table instead.
     fn capacity(self) -> usize {
         match self {
-            Topic::Company(_) => 1024,
+            Topic::Company(_) | Topic::All => 1024,
             Topic::Conversation(_) => 16,
         }
     }

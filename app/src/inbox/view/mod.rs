@@ -9,6 +9,8 @@ use super::{ConversationDetail, ConversationSummary, Folder, FolderCounts, PAGE_
 use crate::account::Me;
 use crate::conversation::{AuthorKind, ConversationState, ConversationView, MessageView};
 use crate::error::AppError;
+use crate::notifications::api::get_my_notifications;
+use crate::notifications::view::{bridge, NotificationBar};
 use crate::ui::states::ErrorState;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -207,8 +209,32 @@ pub fn InboxPage() -> impl IntoView {
             </li>
         }
     };
+    // The tab's title counts the conversations waiting for this user: Unassigned and theirs.
+    let waiting = move || {
+        let c = live
+            .counts
+            .get()
+            .or_else(|| initial_counts.get().and_then(Result::ok))
+            .unwrap_or_default();
+        c.unassigned + c.mine
+    };
+    let title = move || match waiting() {
+        0 => "Live Chat · Leadline".to_string(),
+        n => format!("({n}) Live Chat · Leadline"),
+    };
+    // The notification script leaves alone the conversation this tab shows (F5.2).
+    Effect::new(move || {
+        let open = open_id.get();
+        bridge::send("looking", open.as_deref());
+    });
+    let my_settings = Resource::new(|| (), |_| get_my_notifications());
+    Effect::new(move || {
+        if let Some(Ok(s)) = my_settings.get() {
+            bridge::send("sound", Some(&s.sound));
+        }
+    });
     view! {
-        <Title text="Live Chat · Leadline"/>
+        <Title text=title/>
         <div class="inbox" class:has-open=move || open_id.get().is_some()>
             <aside class="inbox-side">
                 <h1>"Live Chat"</h1>
@@ -243,6 +269,7 @@ pub fn InboxPage() -> impl IntoView {
                 <OnlineToggle/>
             </aside>
             <section class="inbox-main">
+                <NotificationBar/>
                 {move || draft.notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                 {move || draft.flash.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
                 <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
@@ -364,17 +391,28 @@ pub fn author_label(m: &MessageView, names: &[(String, String)]) -> String {
 
 #[cfg(feature = "hydrate")]
 mod stream {
-    use super::{ConversationView, Live, MessageView};
+    use super::{bridge, ConversationView, Live, MessageView};
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
 
     /// The tab's event stream: counts update in place, messages and changes of the open
     /// conversation go to its window, and any change loads the folder list again.
+    /// Notifications go to the in-page script, which shows them once for all tabs.
     pub fn listen(live: Live, open_id: Memo<Option<String>>) {
         let Ok(es) = web_sys::EventSource::new("/api/events") else {
             return;
         };
-        for name in ["conversation", "hidden", "message", "counts", "panel"] {
+        bridge::send("start", None);
+        let names = [
+            "conversation",
+            "hidden",
+            "message",
+            "counts",
+            "panel",
+            "notify",
+            "prefs",
+        ];
+        for name in names {
             let cb =
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                     let data = e.data().as_string().unwrap_or_default();
@@ -408,6 +446,14 @@ mod stream {
                                 live.panel.update(|n| *n += 1);
                             }
                         }
+                        "notify" => bridge::send("notice", Some(&data)),
+                        "prefs" => {
+                            let json: serde_json::Value =
+                                serde_json::from_str(&data).unwrap_or_default();
+                            if let Some(sound) = json["sound"].as_str() {
+                                bridge::send("sound", Some(sound));
+                            }
+                        }
                         _ => {
                             // Someone else has it now: the open window goes back to the list.
                             let json: serde_json::Value =
@@ -423,6 +469,9 @@ mod stream {
             cb.forget();
         }
         let es = StoredValue::new_local(es);
-        on_cleanup(move || es.with_value(|es| es.close()));
+        on_cleanup(move || {
+            es.with_value(|es| es.close());
+            bridge::send("stop", None);
+        });
     }
 }
