@@ -82,6 +82,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
         .layer(session_layer)
         .layer(mw::from_fn(middleware::same_origin_writes))
+        .layer(mw::from_fn(middleware::error_status))
         .layer(mw::from_fn(middleware::security_headers))
         .with_state(state)
 }

@@ -52,6 +52,27 @@ fn is_cross_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// A server function whose arguments could not be read answers 500 from the framework,
+/// with a `Validation` error in its body: give it the status its error says (422), so a
+/// client sees bad input as bad input.
+pub async fn error_status(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<app::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(e.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Security headers on every response (R8). Pages set their own nonce-based CSP; anything
 /// else gets a strict default. The admin app can never be framed.
 pub async fn security_headers(request: Request, next: Next) -> Response {
