@@ -44,9 +44,13 @@ impl Feed {
         }
     }
 
-    /// Reads until the message `body` arrives: the kinds of the notifications since.
-    async fn notices_until_message(&mut self, body: &str, what: &str) -> Vec<Value> {
-        self.until(what, |e| e.event == "message" && e.data["body"] == body)
+    /// The notifications since the last read, up to the "prefs" event `c`'s own settings
+    /// change makes now: a marker after everything sent before it (a notification follows
+    /// the event it comes from).
+    async fn notices_until_marker(&mut self, c: &mut Client, what: &str) -> Vec<Value> {
+        let r = c.call("notifications/mine/sound", &[("sound", "none")]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{what}: the marker");
+        self.until(what, |e| e.event == "prefs")
             .await
             .into_iter()
             .filter(|e| e.event == "notify")
@@ -159,7 +163,7 @@ async fn each_trigger_follows_the_company_and_user_switches() {
                 visitor_says(&app, &id, &token, &body).await;
 
                 let mut told = waiting;
-                told.extend(b_feed.notices_until_message(&body, &what).await);
+                told.extend(b_feed.notices_until_marker(&mut b, &what).await);
                 let want: Vec<&str> = KINDS
                     .into_iter()
                     .filter(|x| *x != k || (company_on && user_on))

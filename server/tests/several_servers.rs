@@ -80,7 +80,8 @@ fn visitor_bodies(seen: &[Sse]) -> Vec<String> {
 fn strictly_increasing_ids(seen: &[Sse]) -> bool {
     let ids: Vec<i64> = seen
         .iter()
-        .filter(|e| e.event != "counts")
+        // Folder counts and notifications follow the event they come from, under its id.
+        .filter(|e| e.event != "counts" && e.event != "notify")
         .filter_map(|e| e.id)
         .collect();
     ids.windows(2).all(|w| w[0] < w[1])

@@ -130,10 +130,6 @@ fn pick(
             continue;
         }
         last = item.id;
-        if let Some(notice) = notice_for(prefs, actor.user_id, item, batch) {
-            let json = serde_json::to_string(&notice).map_err(|_| AppError::Internal)?;
-            out.push((item.id, "notify", json.into()));
-        }
         let sent = match &item.payload {
             EventPayload::Conversation { conversation, .. } => {
                 let theirs = conversation.state == ConversationState::Assigned
@@ -165,6 +161,12 @@ fn pick(
         };
         if let Some((name, data)) = sent {
             out.push((item.id, name, data));
+        }
+        // After the event it comes from, under the same id: a reconnect after either frame
+        // resumes after the whole event, and nothing of it is lost.
+        if let Some(notice) = notice_for(prefs, actor.user_id, item, batch) {
+            let json = serde_json::to_string(&notice).map_err(|_| AppError::Internal)?;
+            out.push((item.id, "notify", json.into()));
         }
     }
     if last > after {
