@@ -242,10 +242,7 @@ async fn settings_are_checked_and_scoped() {
         let mut admin = app.setup_admin().await;
         app.add_user(&mut admin, "b@example.com", "regular").await;
         let mut b = app.login("b@example.com", "regular-password").await;
-        for endpoint in [
-            "settings/company/notifications",
-            "settings/company/notifications/switch",
-        ] {
+        for endpoint in ["settings/company", "settings/company/notifications/switch"] {
             let r = b.call(endpoint, &[("kind", "message"), ("on", "false")]).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{kind}: {endpoint}");
         }
@@ -257,6 +254,9 @@ async fn settings_are_checked_and_scoped() {
 
         switch(&mut admin, "settings/company/notifications/switch", "assigned", false).await;
         switch(&mut b, "notifications/mine/switch", "message", false).await;
+        let company: Value = admin.answer("settings/company", &[]).await;
+        assert_eq!(company["notifications"]["assigned"], false, "{kind}: {company}");
+        assert_eq!(company["notifications"]["message"], true, "{kind}");
         let mine: Value = b.answer("notifications/mine", &[]).await;
         assert_eq!(mine["company"]["assigned"], false, "{kind}: {mine}");
         assert_eq!(mine["company"]["message"], true, "{kind}");

@@ -48,18 +48,6 @@ pub async fn set_my_sound(sound: String) -> Result<MyNotifications, AppError> {
     )
 }
 
-/// Company settings > Notifications (admins only).
-#[server(prefix = "/api", endpoint = "settings/company/notifications")]
-pub async fn get_company_notifications() -> Result<Switches, AppError> {
-    reply(
-        async {
-            let actor = authz::admin().await?;
-            super::service::company(&app_state()?.db, &actor).await
-        }
-        .await,
-    )
-}
-
 /// An admin turns one kind on or off for the whole company.
 #[server(prefix = "/api", endpoint = "settings/company/notifications/switch")]
 pub async fn set_company_notification(kind: NotifyKind, on: bool) -> Result<Switches, AppError> {

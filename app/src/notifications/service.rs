@@ -102,11 +102,6 @@ fn column_of(kind: NotifyKind) -> (company::Column, user::Column) {
     }
 }
 
-/// The company's switches (Company settings > Notifications).
-pub async fn company(db: &DatabaseConnection, actor: &Actor) -> Result<Switches, AppError> {
-    company_switches(db, actor.company_id).await
-}
-
 /// An admin turns a kind on or off for the whole company; open streams apply it at once.
 pub async fn set_company(
     db: &DatabaseConnection,

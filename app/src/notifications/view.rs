@@ -2,11 +2,11 @@
 //! Notifications (admins) and the user's own "My settings" (F5.3). `bridge` calls the
 //! in-page script (`assets/notify.js`) that shows them.
 use super::api::{
-    get_company_notifications, get_my_notifications, live_chat_configured,
-    SetCompanyNotification, SetMyNotification, SetMySound,
+    get_my_notifications, live_chat_configured, SetCompanyNotification, SetMyNotification,
+    SetMySound,
 };
 use crate::error::AppError;
-use super::{MyNotifications, NotifyKind, SOUNDS};
+use super::{MyNotifications, NotifyKind, Switches, SOUNDS};
 use crate::ui::states::ErrorState;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -102,46 +102,35 @@ pub fn NotificationBar() -> impl IntoView {
     }
 }
 
-/// Company settings > Notifications: each kind on or off for the whole company.
+/// Company settings > Notifications: each kind on or off for the whole company (`first`:
+/// as the page loaded them).
 #[component]
-pub fn CompanyNotifications() -> impl IntoView {
+pub fn CompanyNotifications(first: Switches) -> impl IntoView {
     let set = ServerAction::<SetCompanyNotification>::new();
-    let loaded = Resource::new(|| (), |_| get_company_notifications());
+    let now = move || match set.value().get() {
+        Some(Ok(s)) => s,
+        _ => first,
+    };
+    let (pending, done) = outcome(set);
     view! {
         <section class="panel" aria-labelledby="company-notifications">
             <h2 id="company-notifications">"Notifications"</h2>
             <p class="hint">"Desktop notifications the users of your company can get. Each user can turn them off for themselves."</p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || loaded.get().map(|r| match r {
-                    Err(error) => view! { <ErrorState error/> }.into_any(),
-                    Ok(first) => {
-                        let now = move || match set.value().get() {
-                            Some(Ok(s)) => s,
-                            _ => first,
-                        };
-                        view! {
-                            <ul class="switches">
-                                {NotifyKind::ALL.into_iter().map(|kind| view! {
-                                    <li>
-                                        <label>
-                                            <input type="checkbox" role="switch"
-                                                prop:checked=move || now().on(kind)
-                                                on:change=move |ev| {
-                                                    set.dispatch(SetCompanyNotification { kind, on: event_target_checked(&ev) });
-                                                }/>
-                                            <span>{kind.label()}</span>
-                                        </label>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                            {
-                                let (pending, done) = outcome(set);
-                                view! { <SaveState pending done/> }
-                            }
-                        }.into_any()
-                    }
-                })}
-            </Transition>
+            <ul class="switches">
+                {NotifyKind::ALL.into_iter().map(|kind| view! {
+                    <li>
+                        <label>
+                            <input type="checkbox" role="switch"
+                                prop:checked=move || now().on(kind)
+                                on:change=move |ev| {
+                                    set.dispatch(SetCompanyNotification { kind, on: event_target_checked(&ev) });
+                                }/>
+                            <span>{kind.label()}</span>
+                        </label>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <SaveState pending done/>
         </section>
     }
 }

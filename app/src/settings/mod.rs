@@ -15,4 +15,7 @@ pub struct CompanySettings {
     pub default_country: String,
     /// (alpha-2 code, name) of every country, by name.
     pub countries: Vec<(String, String)>,
+    /// Notification kinds on for the company (F5.3).
+    #[serde(default)]
+    pub notifications: crate::notifications::Switches,
 }

@@ -41,6 +41,11 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<CompanySettin
         company_name: c.name,
         default_country: c.default_country.unwrap_or_default(),
         countries: countries(),
+        notifications: crate::notifications::Switches {
+            new_conversation: c.notify_new_conversation,
+            assigned: c.notify_assigned,
+            message: c.notify_message,
+        },
     })
 }
 

@@ -19,11 +19,16 @@ pub fn CompanySettingsPage() -> impl IntoView {
             // The only place the resource is read: one boundary per resource.
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || settings.get().map(|r| match r {
-                    Ok(s) => view! { <PhoneSettings settings=s save/> }.into_any(),
+                    Ok(s) => {
+                        let first = s.notifications;
+                        view! {
+                            <PhoneSettings settings=s save/>
+                            <CompanyNotifications first/>
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorState error/> }.into_any(),
                 })}
             </Transition>
-            <CompanyNotifications/>
         </section>
     }
 }
