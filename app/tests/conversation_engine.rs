@@ -352,7 +352,9 @@ async fn events_replay_exactly_what_was_missed() {
             .iter()
             .map(|(_, e)| match e {
                 EventPayload::Message { message } => format!("message:{}", message.body),
-                EventPayload::Conversation { conversation, .. } => format!("{:?}", conversation.state),
+                EventPayload::Conversation { conversation, .. } => {
+                    format!("{:?}", conversation.state)
+                }
                 EventPayload::User { .. } => "user".into(),
                 EventPayload::Panel { .. } => "panel".into(),
                 EventPayload::Notifications { .. } | EventPayload::Presence { .. } => {

@@ -18,7 +18,9 @@ enum User {
     NotifySound,
 }
 
+/// The switch columns, as both tables name them.
 #[derive(DeriveIden, Clone, Copy)]
+#[allow(clippy::enum_variant_names)]
 enum Switch {
     NotifyNewConversation,
     NotifyAssigned,
@@ -86,8 +88,17 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(PushSubscription::Table)
-                    .col(ColumnDef::new(PushSubscription::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(PushSubscription::CompanyId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(PushSubscription::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PushSubscription::CompanyId)
+                            .uuid()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(PushSubscription::UserId).uuid().not_null())
                     .col(ColumnDef::new(PushSubscription::Endpoint).text().not_null())
                     .col(ColumnDef::new(PushSubscription::P256dh).string().not_null())
@@ -124,7 +135,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ServerKey::Table)
-                    .col(ColumnDef::new(ServerKey::Name).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(ServerKey::Name)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(ServerKey::Value).text().not_null())
                     .to_owned(),
             )
@@ -133,9 +149,18 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Lease::Table)
-                    .col(ColumnDef::new(Lease::Name).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Lease::Name)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Lease::Holder).string().not_null())
-                    .col(ColumnDef::new(Lease::Until).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Lease::Until)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -179,7 +204,10 @@ impl MigrationTrait for Migration {
             .await?;
         for s in SWITCHES {
             for alter in [
-                Table::alter().table(Company::Table).drop_column(s).to_owned(),
+                Table::alter()
+                    .table(Company::Table)
+                    .drop_column(s)
+                    .to_owned(),
                 Table::alter().table(User::Table).drop_column(s).to_owned(),
             ] {
                 manager.alter_table(alter).await?;

@@ -48,7 +48,9 @@ impl Feed {
     /// change makes now: a marker after everything sent before it (a notification follows
     /// the event it comes from).
     async fn notices_until_marker(&mut self, c: &mut Client, what: &str) -> Vec<Value> {
-        let r = c.call("notifications/mine/sound", &[("sound", "none")]).await;
+        let r = c
+            .call("notifications/mine/sound", &[("sound", "none")])
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "{what}: the marker");
         self.until(what, |e| e.event == "prefs")
             .await
@@ -126,7 +128,8 @@ async fn each_trigger_follows_the_company_and_user_switches() {
 
         let mut round = 0;
         for k in KINDS {
-            for (company_on, user_on) in [(true, true), (true, false), (false, true), (false, false)]
+            for (company_on, user_on) in
+                [(true, true), (true, false), (false, true), (false, false)]
             {
                 round += 1;
                 for other in KINDS {
@@ -135,10 +138,17 @@ async fn each_trigger_follows_the_company_and_user_switches() {
                     } else {
                         (true, true)
                     };
-                    switch(&mut admin, "settings/company/notifications/switch", other, co).await;
+                    switch(
+                        &mut admin,
+                        "settings/company/notifications/switch",
+                        other,
+                        co,
+                    )
+                    .await;
                     switch(&mut b, "notifications/mine/switch", other, uo).await;
                 }
-                let what = format!("{kind} round {round} ({k}: company {company_on}, user {user_on})");
+                let what =
+                    format!("{kind} round {round} ({k}: company {company_on}, user {user_on})");
                 let (id, token) = visitor_starts(&app, &key).await;
                 // B's stream has read it while it waits (a conversation already taken by
                 // someone else when the stream reads it is not announced).
@@ -211,7 +221,9 @@ async fn each_trigger_follows_the_company_and_user_switches() {
             })
             .await;
         assert!(
-            later.iter().all(|e| e.event != "notify" || e.data["kind"] == "new_conversation"),
+            later
+                .iter()
+                .all(|e| e.event != "notify" || e.data["kind"] == "new_conversation"),
             "{kind}: {later:?}"
         );
 
@@ -243,19 +255,27 @@ async fn settings_are_checked_and_scoped() {
         app.add_user(&mut admin, "b@example.com", "regular").await;
         let mut b = app.login("b@example.com", "regular-password").await;
         for endpoint in ["settings/company", "settings/company/notifications/switch"] {
-            let r = b.call(endpoint, &[("kind", "message"), ("on", "false")]).await;
+            let r = b
+                .call(endpoint, &[("kind", "message"), ("on", "false")])
+                .await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{kind}: {endpoint}");
         }
-        let r = app
-            .client()
-            .call("notifications/mine", &[])
-            .await;
+        let r = app.client().call("notifications/mine", &[]).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind}");
 
-        switch(&mut admin, "settings/company/notifications/switch", "assigned", false).await;
+        switch(
+            &mut admin,
+            "settings/company/notifications/switch",
+            "assigned",
+            false,
+        )
+        .await;
         switch(&mut b, "notifications/mine/switch", "message", false).await;
         let company: Value = admin.answer("settings/company", &[]).await;
-        assert_eq!(company["notifications"]["assigned"], false, "{kind}: {company}");
+        assert_eq!(
+            company["notifications"]["assigned"], false,
+            "{kind}: {company}"
+        );
         assert_eq!(company["notifications"]["message"], true, "{kind}");
         let mine: Value = b.answer("notifications/mine", &[]).await;
         assert_eq!(mine["company"]["assigned"], false, "{kind}: {mine}");
@@ -266,22 +286,38 @@ async fn settings_are_checked_and_scoped() {
         let admins: Value = admin.answer("notifications/mine", &[]).await;
         assert_eq!(admins["mine"]["message"], true, "{kind}");
 
-        let r = b.call("notifications/mine/sound", &[("sound", "trumpet")]).await;
+        let r = b
+            .call("notifications/mine/sound", &[("sound", "trumpet")])
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
         let body: Value = r.json().await.unwrap();
         assert!(body.to_string().contains("Sound"), "{kind}: {body}");
-        let mine: Value = b.answer("notifications/mine/sound", &[("sound", "chime")]).await;
+        let mine: Value = b
+            .answer("notifications/mine/sound", &[("sound", "chime")])
+            .await;
         assert_eq!(mine["sound"], "chime", "{kind}");
-        let r = b.call("notifications/mine/switch", &[("kind", "everything"), ("on", "true")]).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}: an unknown kind");
+        let r = b
+            .call(
+                "notifications/mine/switch",
+                &[("kind", "everything"), ("on", "true")],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: an unknown kind"
+        );
     }
 }
+
+/// What the test's push service received: each request's headers and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(reqwest::header::HeaderMap, Vec<u8>)>>>;
 
 /// A push service of the test's own, on a loopback port: it keeps what it is sent and
 /// answers `status` (0: never answers), with its own P-256 keys as a browser has.
 struct PushService {
     url: String,
-    got: std::sync::Arc<std::sync::Mutex<Vec<(reqwest::header::HeaderMap, Vec<u8>)>>>,
+    got: Received,
     status: std::sync::Arc<std::sync::atomic::AtomicU16>,
     secret: web_push_native::p256::SecretKey,
     auth: [u8; 16],
@@ -291,8 +327,8 @@ impl PushService {
     async fn start(status: u16) -> Self {
         use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
         use std::sync::atomic::{AtomicU16, Ordering};
-        use std::sync::{Arc, Mutex};
-        type Got = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+        use std::sync::Arc;
+        type Got = Received;
         let got: Got = Arc::default();
         let status = Arc::new(AtomicU16::new(status));
         async fn receive(
@@ -310,7 +346,11 @@ impl PushService {
             .route("/push/{id}", post(receive))
             .with_state((got.clone(), status.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/push/{}", listener.local_addr().unwrap(), rand_id());
+        let url = format!(
+            "http://{}/push/{}",
+            listener.local_addr().unwrap(),
+            rand_id()
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         let secret = web_push_native::p256::SecretKey::random(&mut rand_core());
         let mut auth = [0u8; 16];
@@ -410,7 +450,10 @@ fn check_vapid(authorization: &str, server_key: &str, push_url: &str, what: &str
         .verify_token::<NoCustomClaims>(t, Some(options))
         .unwrap_or_else(|e| panic!("{what}: the token is signed by the key: {e}"));
     assert!(
-        claims.subject.as_deref().is_some_and(|s| s.starts_with("mailto:")),
+        claims
+            .subject
+            .as_deref()
+            .is_some_and(|s| s.starts_with("mailto:")),
         "{what}: a contact: {:?}",
         claims.subject
     );
@@ -420,19 +463,30 @@ async fn subscribe(c: &mut Client, service: &PushService) {
     let r = c
         .http
         .post(format!("{}/api/push/subscribe", c.base))
-        .header("cookie", format!("leadline_session={}", c.cookie.clone().unwrap()))
+        .header(
+            "cookie",
+            format!("leadline_session={}", c.cookie.clone().unwrap()),
+        )
         .json(&service.subscription())
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        r.text().await.unwrap()
+    );
 }
 
 async fn front(c: &Client, focused: bool) {
     let r = c
         .http
         .post(format!("{}/api/notifications/focus", c.base))
-        .header("cookie", format!("leadline_session={}", c.cookie.clone().unwrap()))
+        .header(
+            "cookie",
+            format!("leadline_session={}", c.cookie.clone().unwrap()),
+        )
         .json(&json!({ "focused": focused }))
         .send()
         .await
@@ -491,7 +545,11 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
             kinds.push(notice["kind"].as_str().unwrap().to_string());
             if notice["kind"] == "message" {
                 assert_eq!(notice["body"], "hello by push", "{kind}");
-                assert_eq!(notice["url"], format!("/inbox?folder=mine&c={id}"), "{kind}");
+                assert_eq!(
+                    notice["url"],
+                    format!("/inbox?folder=mine&c={id}"),
+                    "{kind}"
+                );
             }
         }
         assert_eq!(kinds, KINDS, "{kind}");
@@ -501,7 +559,8 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
         let mut feed = Feed::open(&admin).await;
         visitor_says(&app, &id, &token, "while in front").await;
         // The batch has been published (the sender plans from the same one at once).
-        feed.until(kind, |e| e.data["body"] == "while in front").await;
+        feed.until(kind, |e| e.data["body"] == "while in front")
+            .await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         front(&admin, false).await;
         visitor_says(&app, &id, &token, "after").await;
@@ -510,7 +569,9 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
         assert_eq!(notice["body"], "after", "{kind}: no push while in front");
 
         // The push service says the subscription is gone: it is deleted.
-        service.status.store(410, std::sync::atomic::Ordering::SeqCst);
+        service
+            .status
+            .store(410, std::sync::atomic::Ordering::SeqCst);
         visitor_says(&app, &id, &token, "gone").await;
         service.wait_for(5, kind).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -528,7 +589,10 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
         let r = admin
             .http
             .post(format!("{}/api/push/subscribe", app.base))
-            .header("cookie", format!("leadline_session={}", admin.cookie.clone().unwrap()))
+            .header(
+                "cookie",
+                format!("leadline_session={}", admin.cookie.clone().unwrap()),
+            )
             .json(&bad)
             .send()
             .await
@@ -565,11 +629,16 @@ async fn a_hanging_push_service_does_not_delay_the_chat() {
         for i in 0..20 {
             let body = format!("quick {i}");
             visitor_says(&app, &id, &token, &body).await;
-            feed.until(kind, |e| e.event == "message" && e.data["body"] == body.as_str())
-                .await;
+            feed.until(kind, |e| {
+                e.event == "message" && e.data["body"] == body.as_str()
+            })
+            .await;
         }
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(5), "{kind}: 20 messages took {took:?}");
+        assert!(
+            took < Duration::from_secs(5),
+            "{kind}: 20 messages took {took:?}"
+        );
         hanging.wait_for(1, kind).await;
     }
 }

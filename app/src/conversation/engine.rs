@@ -1,9 +1,7 @@
 //! The conversation engine. Every state change is one guarded UPDATE (… WHERE state IN …),
 //! so two agents, or a timer and an agent, cannot both win; every change writes its event
 //! row in the same transaction, and messages are numbered per conversation.
-use super::{
-    AuthorKind, Change, ConversationState, ConversationView, EventPayload, MessageView,
-};
+use super::{AuthorKind, Change, ConversationState, ConversationView, EventPayload, MessageView};
 use crate::backend::actor::Actor;
 use crate::backend::entities::{conversation, event, message, user, visitor};
 use crate::backend::{realtime::hub, rfc3339};

@@ -163,7 +163,10 @@ pub enum EventPayload {
         sound: Option<String>,
     },
     /// A user's "Online" toggle changed: who is told of new conversations (F5.2).
-    Presence { user_id: String, online: bool },
+    Presence {
+        user_id: String,
+        online: bool,
+    },
 }
 
 /// How a conversation's state or assignee changed, and by whom.

@@ -10,6 +10,7 @@ use crate::backend::state::AppState;
 use crate::conversation::feed::{self, Batch, Scope};
 use crate::conversation::{presence, ConversationState, EventPayload};
 use crate::error::AppError;
+use crate::notifications::service::{notice_for, Prefs};
 use axum::{
     extract::{Query, State},
     http::{HeaderMap, StatusCode},
@@ -21,7 +22,6 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use sea_orm::EntityTrait;
 use serde::Deserialize;
-use crate::notifications::service::{notice_for, Prefs};
 use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 

@@ -115,11 +115,7 @@ struct Focus {
 }
 
 /// An inbox tab came to the front (it says so again while it stays there) or left it.
-async fn focus(
-    State(state): State<AppState>,
-    session: Session,
-    Json(f): Json<Focus>,
-) -> Response {
+async fn focus(State(state): State<AppState>, session: Session, Json(f): Json<Focus>) -> Response {
     let actor = match signed_in(&state, &session).await {
         Ok(a) => a,
         Err(r) => return r,

@@ -28,9 +28,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, Mutex, OnceCell};
 use uuid::Uuid;
-use web_push_native::jwt_simple::algorithms::{
-    ECDSAP256PublicKeyLike, ES256KeyPair,
-};
+use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
 use web_push_native::{p256, Auth, WebPushBuilder};
 
 /// How many pushes may wait to be sent; beyond that new ones are dropped (and logged).
@@ -313,7 +311,11 @@ async fn hold(db: &DatabaseConnection, holder: &str) -> Result<bool, AppError> {
         holder: Set(String::new()),
         until: Set(OffsetDateTime::UNIX_EPOCH),
     })
-    .on_conflict(OnConflict::column(lease::Column::Name).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(lease::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     let taken = lease::Entity::update_many()

@@ -97,7 +97,10 @@ fn column_of(kind: NotifyKind) -> (company::Column, user::Column) {
             company::Column::NotifyNewConversation,
             user::Column::NotifyNewConversation,
         ),
-        NotifyKind::Assigned => (company::Column::NotifyAssigned, user::Column::NotifyAssigned),
+        NotifyKind::Assigned => (
+            company::Column::NotifyAssigned,
+            user::Column::NotifyAssigned,
+        ),
         NotifyKind::Message => (company::Column::NotifyMessage, user::Column::NotifyMessage),
     }
 }
@@ -298,7 +301,11 @@ pub fn notice_for(prefs: &Prefs, user_id: Uuid, item: &Item, batch: &Batch) -> O
 
 /// A message's first line, at most 120 characters.
 fn first_line(body: &str) -> String {
-    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out: String = line.chars().take(120).collect();
     if line.chars().count() > 120 {
         out.push('…');

@@ -5,8 +5,8 @@ use super::api::{
     get_my_notifications, live_chat_configured, SetCompanyNotification, SetMyNotification,
     SetMySound,
 };
-use crate::error::AppError;
 use super::{MyNotifications, NotifyKind, Switches, SOUNDS};
+use crate::error::AppError;
 use crate::ui::states::ErrorState;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -144,7 +144,9 @@ fn SaveState(pending: Signal<bool>, done: Signal<Option<Result<(), AppError>>>) 
         }
         match done.get() {
             Some(Ok(())) => view! { <p class="saved" role="status">"Saved"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+            Some(Err(e)) => {
+                view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
+            }
             None => ().into_any(),
         }
     }

@@ -238,6 +238,7 @@ pub fn InboxPage() -> impl IntoView {
         <div class="inbox" class:has-open=move || open_id.get().is_some()>
             <aside class="inbox-side">
                 <h1>"Live Chat"</h1>
+                <NotificationBar/>
                 <nav aria-label="Folders">
                     <ul class="folders">
                         {folder_link(Folder::Unassigned)}
@@ -269,7 +270,6 @@ pub fn InboxPage() -> impl IntoView {
                 <OnlineToggle/>
             </aside>
             <section class="inbox-main">
-                <NotificationBar/>
                 {move || draft.notice.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                 {move || draft.flash.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
                 <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>

@@ -165,7 +165,14 @@
     try {
       var shown = new Notification(n.title, { body: n.body, tag: n.conversation_id });
       shown.onclick = function () { open(n.url); if (shown.close) shown.close(); };
-    } catch (e) {}
+    } catch (e) {
+      // Phones' browsers show notifications only through the service worker.
+      if ("serviceWorker" in navigator) {
+        navigator.serviceWorker.ready.then(function (r) {
+          return r.showNotification(n.title, { body: n.body, tag: n.conversation_id, data: { url: n.url } });
+        }).catch(function () {});
+      }
+    }
   }
 
   function permission() {
