@@ -51,6 +51,24 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, String
     Ok(conn)
 }
 
+/// Readiness: the database answers and every migration this binary knows is applied (a load
+/// balancer sends traffic only then). `/healthz` is liveness: the process answers.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    use migrations::MigratorTrait;
+    if let Err(e) = state.db.ping().await {
+        tracing::error!(error = %e, "readiness: database unavailable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+    }
+    match migrations::Migrator::get_pending_migrations(&state.db).await {
+        Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready"),
+        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: cannot read the migrations");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -73,6 +91,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(app::chatbot::endpoints::routes())
         .merge(app::widget::endpoints::routes())
         .merge(app::inbox::endpoints::routes())
@@ -81,7 +100,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
         .layer(session_layer)
-        .layer(mw::from_fn(middleware::same_origin_writes))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::same_origin_writes,
+        ))
         .layer(mw::from_fn(middleware::error_status))
         .layer(mw::from_fn(middleware::security_headers))
         .with_state(state)

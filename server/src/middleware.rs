@@ -11,10 +11,16 @@ use tower_sessions::Session;
 /// Paths whose state-changing requests come from other sites by design (the visitor widget).
 const CROSS_ORIGIN_ALLOWED: &[&str] = &["/widget/", "/api/visitor/"];
 
-/// Refuses state-changing requests sent by a browser from another origin (R5): by
-/// `Sec-Fetch-Site` when the browser sends it, else by comparing `Origin` with `Host`.
-/// Requests with neither header do not come from a browser page and cannot be forged by one.
-pub async fn same_origin_writes(request: Request, next: Next) -> Response {
+/// Refuses state-changing requests sent by a browser from another origin (R5). A browser's
+/// `Sec-Fetch-Site` must say same-origin, and its `Origin`, whenever sent, must be Leadline's
+/// own: `LEADLINE_PUBLIC_URL` when set (scheme, host and port), else the request's host with
+/// http or https. Requests with neither header do not come from a browser page and cannot be
+/// forged by one.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -23,7 +29,7 @@ pub async fn same_origin_writes(request: Request, next: Next) -> Response {
     if safe || CROSS_ORIGIN_ALLOWED.iter().any(|p| path.starts_with(p)) {
         return next.run(request).await;
     }
-    if is_cross_origin(request.headers()) {
+    if is_cross_origin(request.headers(), state.public_url.as_deref()) {
         return (
             StatusCode::FORBIDDEN,
             "Cross-origin requests cannot change anything in Leadline.",
@@ -33,19 +39,32 @@ pub async fn same_origin_writes(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-fn is_cross_origin(headers: &HeaderMap) -> bool {
+fn is_cross_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
-        return !matches!(site.to_str(), Ok("same-origin") | Ok("none"));
+        if !matches!(site.to_str(), Ok("same-origin") | Ok("none")) {
+            return true;
+        }
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
+    let Ok(origin) = origin.to_str() else {
+        return true;
+    };
+    if let Some(public) = public_url {
+        // The public URL's origin: scheme://host[:port], without a path.
+        let own = match public.split_once("://") {
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.split('/').next().unwrap_or(""))
+            }
+            None => return true,
+        };
+        return !origin.eq_ignore_ascii_case(&own);
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, rest)| rest);
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
     match (origin_host, host) {
         (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
         _ => true,
@@ -114,6 +133,7 @@ fn is_page(request: &Request) -> bool {
         || path.starts_with("/widget/")
         || path.starts_with("/uploads/")
         || path == "/healthz"
+        || path == "/readyz"
         || last.contains('.'))
 }
 
@@ -168,30 +188,52 @@ mod tests {
 
     #[test]
     fn cross_origin_detection() {
-        assert!(!is_cross_origin(&headers(&[])));
-        assert!(!is_cross_origin(&headers(&[(
-            "sec-fetch-site",
-            "same-origin"
-        )])));
-        assert!(is_cross_origin(&headers(&[(
-            "sec-fetch-site",
-            "cross-site"
-        )])));
-        assert!(is_cross_origin(&headers(&[(
-            "sec-fetch-site",
-            "same-site"
-        )])));
-        assert!(!is_cross_origin(&headers(&[
+        let local = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), None);
+        assert!(!local(&[]));
+        assert!(!local(&[("sec-fetch-site", "same-origin")]));
+        assert!(local(&[("sec-fetch-site", "cross-site")]));
+        assert!(local(&[("sec-fetch-site", "same-site")]));
+        assert!(!local(&[
             ("origin", "http://127.0.0.1:3000"),
             ("host", "127.0.0.1:3000")
-        ])));
-        assert!(is_cross_origin(&headers(&[
+        ]));
+        assert!(local(&[
             ("origin", "http://evil.example"),
             ("host", "127.0.0.1:3000")
-        ])));
-        assert!(is_cross_origin(&headers(&[
-            ("origin", "null"),
-            ("host", "a.b")
-        ])));
+        ]));
+        assert!(local(&[("origin", "null"), ("host", "a.b")]));
+        // A foreign Origin is refused even when the fetch metadata claims same-origin.
+        assert!(local(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ]));
+        // Not a web origin at all.
+        assert!(local(&[
+            ("origin", "ftp://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ]));
+    }
+
+    #[test]
+    fn with_a_public_url_the_origin_must_be_exactly_it() {
+        let public = Some("https://chat.example.com");
+        let check = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), public);
+        assert!(!check(&[("origin", "https://chat.example.com")]));
+        assert!(!check(&[("origin", "https://CHAT.example.com")]));
+        // Wrong scheme, wrong port, another host (whatever the Host header says).
+        assert!(check(&[
+            ("origin", "http://chat.example.com"),
+            ("host", "chat.example.com")
+        ]));
+        assert!(check(&[("origin", "https://chat.example.com:8443")]));
+        assert!(check(&[
+            ("origin", "https://evil.example"),
+            ("host", "evil.example")
+        ]));
+        assert!(!is_cross_origin(
+            &headers(&[("origin", "https://chat.example.com:8443")]),
+            Some("https://chat.example.com:8443/")
+        ));
     }
 }

@@ -42,8 +42,10 @@ pub async fn setup(
     )
 }
 
-/// Email + password login. Failed attempts are limited per address and per email; while
-/// either is used up, even the right password is refused.
+/// Email + password login. Failed attempts are limited per address and per address and
+/// email: while either is used up, even the right password is refused from that address.
+/// An email failing from many addresses only makes its attempts slower: its owner can still
+/// sign in from an address that has not been failing.
 #[server(prefix = "/api", endpoint = "account/login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     reply(
@@ -51,21 +53,27 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             let state = app_state()?;
             let address = authz::client_address().await;
             let email_key = email.trim().to_lowercase();
+            let pair = format!("{address} {email_key}");
             let limits = &state.login_limits;
             // Each attempt is counted before its password is hashed and given back unless
             // it failed: a flood of wrong passwords then costs at most the limit in hashes
             // per address, not every request that arrives before the failures are counted
             // (B6: the hashing otherwise took the CPU from the chat for seconds).
             let by_address = limits.per_address.allow(&address);
-            let by_email = limits.per_email.allow(&email_key);
+            let by_pair = limits.per_address_and_email.allow(&pair);
+            let email_failing = !limits.per_email.allow(&email_key);
             let refund = || {
                 limits.per_address.refund(&address);
+                limits.per_address_and_email.refund(&pair);
                 limits.per_email.refund(&email_key);
             };
-            if !(by_address && by_email) {
+            if !(by_address && by_pair) {
                 return Err(AppError::TooManyRequests(
                     "Too many login attempts. Wait a few minutes and try again.".into(),
                 ));
+            }
+            if email_failing {
+                tokio::time::sleep(crate::backend::ratelimit::EMAIL_SLOWDOWN).await;
             }
             let user =
                 match service::authenticate(&state.db, &state.passwords, &email, &password).await {
@@ -90,6 +98,42 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn logout() -> Result<(), AppError> {
     reply(
         async {
+            let session = authz::session().await?;
+            authz::sign_out(&session).await
+        }
+        .await,
+    )
+}
+
+/// "Change password": the current password first; every other session of the user ends,
+/// and this browser stays signed in (with a fresh session).
+#[server(prefix = "/api", endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            let new = field("new_password", NewPassword::parse(&new_password))?;
+            service::change_password(&state.db, &state.passwords, &actor, &current_password, new)
+                .await?;
+            let session = authz::session().await?;
+            authz::sign_in(&session, actor.user_id).await
+        }
+        .await,
+    )
+}
+
+/// "Log out everywhere": every session of the user ends, this one too.
+#[server(prefix = "/api", endpoint = "account/logout-everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            service::log_out_everywhere(&state.db, &actor).await?;
             let session = authz::session().await?;
             authz::sign_out(&session).await
         }
@@ -180,6 +224,26 @@ pub async fn update_user(
                 can_manage_chatbot.is_some(),
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// An admin sets a new password for a user; every session of that user ends.
+#[server(prefix = "/api", endpoint = "users/password")]
+pub async fn set_user_password(user_id: String, password: String) -> Result<(), AppError> {
+    reply(
+        async {
+            let actor = authz::admin().await?;
+            let state = app_state()?;
+            let new = field("password", NewPassword::parse(&password))?;
+            service::set_password(&state.db, &state.passwords, &actor, &user_id, new).await?;
+            if user_id == actor.user_id.to_string() {
+                // Their own: this browser stays signed in.
+                let session = authz::session().await?;
+                authz::sign_in(&session, actor.user_id).await?;
+            }
+            Ok(())
         }
         .await,
     )

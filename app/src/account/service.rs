@@ -284,3 +284,66 @@ pub async fn checklist(
         online: crate::conversation::presence::is_toggled_on(db, actor).await?,
     })
 }
+
+/// The user changes their own password, giving the current one first (R5). Every session of
+/// theirs ends; the caller signs this browser in again.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    actor: &Actor,
+    current: &str,
+    new: NewPassword,
+) -> Result<(), AppError> {
+    let u = user::Entity::find_by_id(actor.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !passwords.verify(current, Some(&u.password_hash)).await? {
+        return Err(AppError::validation(
+            "current_password",
+            "The current password is not right.",
+        ));
+    }
+    replace_password(db, passwords, u, new).await?;
+    tracing::info!(user = %actor.user_id, "password changed");
+    Ok(())
+}
+
+/// An admin sets a new password for a user of the company; every session of theirs ends.
+pub async fn set_password(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    actor: &Actor,
+    user_id: &str,
+    new: NewPassword,
+) -> Result<(), AppError> {
+    actor.require_admin()?;
+    let target = company_user(db, actor, user_id).await?;
+    let id = target.id;
+    replace_password(db, passwords, target, new).await?;
+    tracing::info!(user = %id, by = %actor.user_id, "password set by an admin");
+    Ok(())
+}
+
+async fn replace_password(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    u: user::Model,
+    new: NewPassword,
+) -> Result<(), AppError> {
+    let hash = passwords.hash(new.expose()).await?;
+    let txn = crate::backend::db::write_txn(db).await?;
+    let mut row: user::ActiveModel = u.into();
+    row.password_hash = Set(hash);
+    let updated = row.update(&txn).await?;
+    delete_user_sessions(&txn, updated.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// "Log out everywhere": every session of the user ends, this one included.
+pub async fn log_out_everywhere(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppError> {
+    let ended = delete_user_sessions(db, actor.user_id).await?;
+    tracing::info!(user = %actor.user_id, sessions = ended, "logged out everywhere");
+    Ok(())
+}

@@ -47,17 +47,25 @@ impl RateLimiter {
     }
 }
 
-/// Login limits on failed attempts: per client address and per email address.
+/// Login limits on failed attempts. An address that keeps failing is refused (per address,
+/// and per address and email together); an email that fails from many addresses is only
+/// slowed down, so nobody can lock an agent out by knowing their email (R7).
 #[derive(Debug)]
 pub struct LoginLimits {
     pub per_address: RateLimiter,
+    pub per_address_and_email: RateLimiter,
+    /// Past this, every attempt for the email waits `EMAIL_SLOWDOWN` first.
     pub per_email: RateLimiter,
 }
+
+/// How long a login for an email that has been failing from many places waits.
+pub const EMAIL_SLOWDOWN: Duration = Duration::from_secs(1);
 
 impl Default for LoginLimits {
     fn default() -> Self {
         Self {
             per_address: RateLimiter::new(30, Duration::from_secs(300)),
+            per_address_and_email: RateLimiter::new(10, Duration::from_secs(300)),
             per_email: RateLimiter::new(10, Duration::from_secs(300)),
         }
     }

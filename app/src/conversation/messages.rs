@@ -8,6 +8,14 @@ use crate::backend::entities::{conversation, visitor};
 use crate::error::AppError;
 use sea_orm::EntityTrait;
 
+/// What a person's message may not hold (R6): control characters other than newline and
+/// tab, and the invisible marks that reorder text (bidirectional embeddings, overrides and
+/// isolates), which can make a message read as something else.
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Who sends a message.
 pub enum Sender<'a> {
     Visitor(&'a visitor::Model),
@@ -41,7 +49,14 @@ pub async fn send_to(
     body: &str,
     client_id: Option<&str>,
 ) -> Stored {
-    let body = body.trim();
+    let normalized = body.replace("\r\n", "\n");
+    let body = normalized.trim();
+    if !matches!(sender, Sender::Bot) && body.chars().any(forbidden_char) {
+        return Err(AppError::validation(
+            "message",
+            "Remove the control characters (invisible characters such as NUL or text-direction overrides).",
+        ));
+    }
     if body.is_empty() {
         return Err(AppError::validation("message", "Write a message first."));
     }
@@ -90,4 +105,20 @@ pub async fn send_to(
             client_id: client_id.map(str::to_string),
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forbidden_char;
+
+    #[test]
+    fn control_and_direction_characters_are_refused_text_is_not() {
+        for c in [
+            '\0', '\u{7}', '\u{1b}', '\r', '\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(forbidden_char(c), "{:?}", c);
+        }
+        let fine = "Hello\n\tčaj, مرحبا, こんにちは 👋 \u{200D}";
+        assert!(!fine.chars().any(forbidden_char));
+    }
 }

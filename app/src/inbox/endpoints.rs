@@ -3,7 +3,7 @@
 //! While it is open it renews the user's presence lease (F3.1).
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
-use crate::backend::entities::user;
+use crate::backend::entities::{session, user};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
 use crate::backend::state::AppState;
@@ -20,7 +20,7 @@ use axum::{
 };
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
@@ -69,6 +69,7 @@ async fn events(
         db: state.db.clone(),
         actor: Arc::new(actor),
         prefs: Mutex::new(prefs),
+        session_id: session.id().map(|i| i.to_string()),
     };
     sse::stream(after, live, reader).into_response()
 }
@@ -82,6 +83,9 @@ struct AgentReader {
     actor: Arc<Actor>,
     /// The user's notification settings, kept current by the settings events read.
     prefs: Mutex<Prefs>,
+    /// The session the stream was opened with: once it is gone (logged out everywhere, a
+    /// new password), the stream ends at its next heartbeat.
+    session_id: Option<String>,
 }
 
 impl sse::Reader for AgentReader {
@@ -103,11 +107,24 @@ impl sse::Reader for AgentReader {
 
     fn tick(&self) -> BoxFuture<'static, Result<(), AppError>> {
         let (db, actor) = (self.db.clone(), self.actor.clone());
+        let session_id = self.session_id.clone();
         Box::pin(async move {
-            // Renews the presence lease; a user deactivated meanwhile loses the stream.
+            // Renews the presence lease; a user deactivated meanwhile, or whose session was
+            // ended, loses the stream.
             match user::Entity::find_by_id(actor.user_id).one(&db).await? {
                 Some(u) if u.active => {}
                 _ => return Err(AppError::Unauthenticated),
+            }
+            let Some(id) = session_id else {
+                return Err(AppError::Unauthenticated);
+            };
+            let live = session::Entity::find_by_id(id)
+                .filter(session::Column::ExpiresAt.gt(time::OffsetDateTime::now_utc()))
+                .one(&db)
+                .await?
+                .is_some_and(|s| s.user_id == Some(actor.user_id));
+            if !live {
+                return Err(AppError::Unauthenticated);
             }
             let _ = presence::heartbeat(&db, &actor, time::OffsetDateTime::now_utc()).await;
             Ok(())

@@ -1,5 +1,5 @@
 //! Notification screens: the inbox's permission bar (F5.1), Company settings >
-//! Notifications (admins) and the user's own "My settings" (F5.3). `bridge` calls the
+//! Notifications (admins) and the user's own switches under "My settings" (F5.3). `bridge` calls the
 //! in-page script (`assets/notify.js`) that shows them.
 use super::api::{
     get_my_notifications, live_chat_configured, SetCompanyNotification, SetMyNotification,
@@ -9,7 +9,6 @@ use super::{MyNotifications, NotifyKind, Switches, SOUNDS};
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// The in-page script's functions (`window.LeadlineNotify`); nothing on the server.
 pub mod bridge {
@@ -164,21 +163,17 @@ where
     )
 }
 
-/// "My settings": the user's own notification switches and sound (F5.3).
+/// My settings > Notifications: the user's own switches and sound (F5.3).
 #[component]
-pub fn MySettingsPage() -> impl IntoView {
+pub fn MyNotificationsSection() -> impl IntoView {
     let loaded = Resource::new(|| (), |_| get_my_notifications());
     view! {
-        <Title text="My settings · Leadline"/>
-        <section class="page">
-            <h1>"My settings"</h1>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || loaded.get().map(|r| match r {
-                    Err(error) => view! { <ErrorState error/> }.into_any(),
-                    Ok(first) => view! { <MyNotificationsForm first/> }.into_any(),
-                })}
-            </Transition>
-        </section>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || loaded.get().map(|r| match r {
+                Err(error) => view! { <ErrorState error/> }.into_any(),
+                Ok(first) => view! { <MyNotificationsForm first/> }.into_any(),
+            })}
+        </Transition>
     }
 }
 

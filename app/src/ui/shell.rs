@@ -1,13 +1,12 @@
 //! The HTML document, the router and the routes.
 use crate::account::{
     api::get_current_user,
-    view::{HomePage, LoginPage, SetupPage, UsersPage},
+    view::{HomePage, LoginPage, MySettingsPage, SetupPage, UsersPage},
     Me,
 };
 use crate::chatbot::view::{ChatbotPage, PlaybookEditorPage};
 use crate::crm::view::{ActivitiesPage, DealsPage, LeadsPage};
 use crate::inbox::view::InboxPage;
-use crate::notifications::view::MySettingsPage;
 use crate::settings::view::CompanySettingsPage;
 use crate::ui::{layout::AppLayout, states::NotFound};
 use leptos::prelude::*;

@@ -216,10 +216,25 @@ async fn loader(
 }
 
 /// The loader's report of the page it runs on (a beacon from the customer's page).
-async fn seen(State(state): State<AppState>, Query(q): Query<LoaderQuery>) -> StatusCode {
+/// The loader reports the page it runs on (F1.7: "Installed"): limited per address, and
+/// counted as installed only for a page on the playbook's allow-list (when it has one).
+async fn seen(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Query(q): Query<LoaderQuery>,
+) -> StatusCode {
     let (Some(key), Some(url)) = (q.p, service::clean_url(q.u.as_deref())) else {
         return StatusCode::BAD_REQUEST;
     };
+    if !state
+        .visitor_limits
+        .per_visitor
+        .allow(&format!("seen {}", addr.ip()))
+    {
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
+    // A page of a site not on the allow-list is recorded apart (the editor says the widget
+    // was refused there), never as "Installed".
     match crate::chatbot::service::record_load(&state.db, &key, Some(&url)).await {
         Ok(true) => StatusCode::NO_CONTENT,
         Ok(false) => StatusCode::NOT_FOUND,

@@ -1,0 +1,44 @@
+import { test, expect } from '@playwright/test';
+import { signInAdmin, logIn, open } from './helpers';
+
+// R5: a user changes their own password (their other sessions end, this one stays), and
+// "Log out everywhere" ends them all.
+
+const pat = { name: 'Pat Agent', email: 'pat@example.com', password: 'pat-password' };
+
+test('change password in My settings ends the other sessions; Log out everywhere ends them all', async ({ page, browser }) => {
+  await signInAdmin(page);
+  const added = await page.request.post('/api/users/add', {
+    form: { name: pat.name, email: pat.email, password: pat.password, role: 'regular' },
+  });
+  expect([200, 422]).toContain(added.status());
+
+  const here = await (await browser.newContext()).newPage();
+  const there = await (await browser.newContext()).newPage();
+  for (const p of [here, there]) {
+    await logIn(p, pat.email, pat.password);
+    await expect(p.getByRole('button', { name: 'Log out' })).toBeVisible();
+  }
+  await here.getByRole('link', { name: 'My settings' }).click();
+  const password = here.getByRole('region', { name: 'Password' });
+  await password.getByLabel('Current password').fill('not-my-password');
+  await password.getByLabel('New password').fill('pat-new-passphrase');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(password.getByText('The current password is not right.')).toBeVisible();
+  await password.getByLabel('Current password').fill(pat.password);
+  await password.getByLabel('New password').fill('pat-new-passphrase');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(password.getByRole('status')).toContainText('Password changed');
+
+  // The other browser is signed out; this one is not.
+  await there.reload();
+  await expect(there).toHaveURL(/\/login$/);
+  await open(here, '/inbox');
+  await expect(here.getByRole('button', { name: 'Log out' })).toBeVisible();
+
+  await open(here, '/my-settings');
+  await here.getByRole('button', { name: 'Log out everywhere' }).click();
+  await expect(here).toHaveURL(/\/login$/);
+  await logIn(there, pat.email, 'pat-new-passphrase');
+  await expect(there.getByRole('button', { name: 'Log out' })).toBeVisible();
+});
