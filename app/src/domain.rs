@@ -85,9 +85,36 @@ impl NewPassword {
         Ok(Self(raw.to_string()))
     }
 
+    /// As `parse`, and not one of the 10,000 most common passwords (R5). Server only: the
+    /// list stays out of the browser's code.
+    #[cfg(feature = "ssr")]
+    pub fn parse_checked(raw: &str) -> Result<Self, String> {
+        let p = Self::parse(raw)?;
+        if common_passwords().contains(raw.to_lowercase().as_str()) {
+            return Err(
+                "This password is one of the most common ones, and easy to guess. Choose another: a few unrelated words work well."
+                    .into(),
+            );
+        }
+        Ok(p)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// The most common passwords (`account/common_passwords.txt`), read once.
+#[cfg(feature = "ssr")]
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static LIST: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            include_str!("account/common_passwords.txt")
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .collect()
+        });
+    &LIST
 }
 
 impl fmt::Debug for NewPassword {
@@ -195,6 +222,25 @@ mod tests {
         assert!(
             !format!("{:?}", NewPassword::parse("secret-password").unwrap()).contains("secret")
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        assert_eq!(common_passwords().len(), 10_000);
+        for common in [
+            "password1",
+            "iloveyou",
+            "PassW0rd",
+            "qwertyuiop",
+            "sunshine1",
+        ] {
+            let e = NewPassword::parse_checked(common).unwrap_err();
+            assert!(e.contains("most common"), "{common}: {e}");
+        }
+        assert!(NewPassword::parse_checked("short").is_err());
+        assert!(NewPassword::parse_checked("orange kettle seventeen").is_ok());
+        assert!(NewPassword::parse_checked("admin-password").is_ok());
     }
 
     #[test]

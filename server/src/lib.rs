@@ -105,7 +105,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
             middleware::same_origin_writes,
         ))
         .layer(mw::from_fn(middleware::error_status))
-        .layer(mw::from_fn(middleware::security_headers))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .with_state(state)
 }
 
@@ -149,6 +152,13 @@ pub async fn serve(
         }
     });
     tracing::info!("Leadline listening on http://{addr}");
+    if !addr.ip().is_loopback() && config.public_url.is_none() {
+        tracing::warn!(
+            "serving on {addr} without LEADLINE_PUBLIC_URL: the embed snippet and the widget's \
+             origin are taken from each request's Host header; set LEADLINE_PUBLIC_URL to the \
+             address people reach Leadline at"
+        );
+    }
     let result = listen::serve(listener, app, shutdown).await;
     sweeper.abort();
     timers.abort();

@@ -93,7 +93,8 @@ async fn main() -> ExitCode {
                     company_name: Name::parse(&company).map_err(|m| format!("--company: {m}"))?,
                     admin_name: Name::parse(&name).map_err(|m| format!("--name: {m}"))?,
                     email: EmailAddress::parse(&email).map_err(|m| format!("--email: {m}"))?,
-                    password: NewPassword::parse(password).map_err(|m| format!("password: {m}"))?,
+                    password: NewPassword::parse_checked(password)
+                        .map_err(|m| format!("password: {m}"))?,
                 })
             })();
             let input = match input {

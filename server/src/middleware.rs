@@ -94,11 +94,26 @@ pub async fn error_status(request: Request, next: Next) -> Response {
 
 /// Security headers on every response (R8). Pages set their own nonce-based CSP; anything
 /// else gets a strict default. The admin app can never be framed.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     // The widget frame is framed by customers' sites; its own CSP says which (R8).
     let framable = request.uri().path().starts_with("/widget/frame/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Served over https (LEADLINE_PUBLIC_URL says so): browsers keep to https from then on.
+    if state
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

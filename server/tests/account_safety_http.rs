@@ -352,3 +352,146 @@ async fn the_installed_beacon_counts_allowed_pages_only_and_is_limited() {
     }
     assert!(limited, "a flood of beacons is limited");
 }
+
+/// A new password that is one of the most common ones is refused, with why (R5).
+#[tokio::test]
+async fn a_common_password_is_refused() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut c = app.client();
+    let r = c
+        .call(
+            "account/setup",
+            &[
+                ("company_name", "Acme"),
+                ("name", "Ada Admin"),
+                ("email", "ada@example.com"),
+                ("password", "password1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["Validation"]["field"], "password", "{body}");
+    assert!(body.to_string().contains("most common"), "{body}");
+    let mut admin = app.setup_admin().await;
+    let r = admin
+        .call(
+            "account/password",
+            &[
+                ("current_password", "admin-password"),
+                ("new_password", "Sunshine1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// One user cannot open event streams without end, and a stream resumed from far back (or
+/// from 0) is told to `reset` instead of replaying the whole history.
+#[tokio::test]
+async fn agent_streams_are_capped_and_old_resumes_reset() {
+    use app::backend::entities::{company, event};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let admin = app.setup_admin().await;
+    let mut open = Vec::new();
+    for _ in 0..app::backend::realtime::sse::STREAMS_PER_USER {
+        open.push(admin.stream("/api/events").await);
+    }
+    let r = admin
+        .http
+        .get(format!("{}/api/events", app.base))
+        .header(
+            "cookie",
+            format!("leadline_session={}", admin.cookie.clone().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "one stream too many"
+    );
+    // Closing one gives its slot back.
+    drop(open.pop());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let r = admin
+            .http
+            .get(format!("{}/api/events", app.base))
+            .header(
+                "cookie",
+                format!("leadline_session={}", admin.cookie.clone().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::OK {
+            open.push(r);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot comes back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(open);
+
+    // Far more events than the replay window.
+    let db = app.db.connect().await;
+    let company_id = company::Entity::find().one(&db).await.unwrap().unwrap().id;
+    let payload =
+        json!({ "kind": "presence", "user_id": uuid::Uuid::nil().to_string(), "online": false });
+    let rows: Vec<event::ActiveModel> = (0..app::backend::realtime::sse::REPLAY_WINDOW + 100)
+        .map(|_| event::ActiveModel {
+            company_id: Set(company_id),
+            conversation_id: Set(None),
+            kind: Set("presence".into()),
+            payload: Set(payload.to_string()),
+            created_at: Set(time::OffsetDateTime::now_utc()),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        event::Entity::insert_many(chunk.to_vec())
+            .exec(&db)
+            .await
+            .unwrap();
+    }
+    let resume = |last: i64| {
+        admin
+            .http
+            .get(format!("{}/api/events", app.base))
+            .header(
+                "cookie",
+                format!("leadline_session={}", admin.cookie.clone().unwrap()),
+            )
+            .header("last-event-id", last.to_string())
+            .send()
+    };
+    let r = resume(0).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let seen = support::read_events(r, std::time::Duration::from_secs(3), |e| !e.is_empty()).await;
+    assert_eq!(
+        seen.first().map(|e| e.event.as_str()),
+        Some("reset"),
+        "{seen:?}"
+    );
+}
+
+/// Behind https (`LEADLINE_PUBLIC_URL`), browsers are told to keep to https.
+#[tokio::test]
+async fn https_deployments_send_hsts() {
+    let app =
+        TestApp::spawn_with_public_url(TestDatabase::sqlite(), Some("https://chat.example.com"))
+            .await;
+    let r = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let plain = TestApp::spawn(TestDatabase::sqlite()).await;
+    let r = reqwest::get(format!("{}/healthz", plain.base))
+        .await
+        .unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+}

@@ -32,7 +32,7 @@ pub async fn setup(
                 company_name: field("company_name", Name::parse(&company_name))?,
                 admin_name: field("name", Name::parse(&name))?,
                 email: field("email", EmailAddress::parse(&email))?,
-                password: field("password", NewPassword::parse(&password))?,
+                password: field("password", NewPassword::parse_checked(&password))?,
             };
             let admin = service::setup(&state.db, &state.passwords, input).await?;
             let session = authz::session().await?;
@@ -116,7 +116,7 @@ pub async fn change_password(
         async {
             let actor = authz::actor().await?;
             let state = app_state()?;
-            let new = field("new_password", NewPassword::parse(&new_password))?;
+            let new = field("new_password", NewPassword::parse_checked(&new_password))?;
             service::change_password(&state.db, &state.passwords, &actor, &current_password, new)
                 .await?;
             let session = authz::session().await?;
@@ -194,7 +194,7 @@ pub async fn add_user(
             let input = service::NewUser {
                 name: field("name", Name::parse(&name))?,
                 email: field("email", EmailAddress::parse(&email))?,
-                password: field("password", NewPassword::parse(&password))?,
+                password: field("password", NewPassword::parse_checked(&password))?,
                 role: field("role", Role::parse(&role))?,
                 can_manage_chatbot: can_manage_chatbot.is_some(),
             };
@@ -236,7 +236,7 @@ pub async fn set_user_password(user_id: String, password: String) -> Result<(), 
         async {
             let actor = authz::admin().await?;
             let state = app_state()?;
-            let new = field("password", NewPassword::parse(&password))?;
+            let new = field("password", NewPassword::parse_checked(&password))?;
             service::set_password(&state.db, &state.passwords, &actor, &user_id, new).await?;
             if user_id == actor.user_id.to_string() {
                 // Their own: this browser stays signed in.

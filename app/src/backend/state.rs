@@ -25,6 +25,8 @@ pub struct AppState {
     pub writer: Writer,
     /// This process's shared fan-out of new events to open streams.
     pub realtime: Arc<Fanout<Batch>>,
+    /// The agents' open event streams per user on this process (capped).
+    pub agent_streams: Arc<super::realtime::sse::StreamSlots>,
     /// This process's Web Push (its key, what endpoints it accepts).
     pub push: Arc<crate::notifications::push::Push>,
 }
@@ -44,6 +46,7 @@ impl AppState {
             writer: Writer::start(db.clone()),
             realtime: Arc::new(Fanout::default()),
             push: Arc::new(Default::default()),
+            agent_streams: Arc::new(Default::default()),
             db,
         }
     }

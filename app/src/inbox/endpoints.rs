@@ -47,6 +47,12 @@ async fn events(
         }
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
     };
+    let Some(slot) = state.agent_streams.take(actor.user_id) else {
+        let e = AppError::TooManyRequests(
+            "Too many Live Chat tabs are open. Close some and reload this one.".into(),
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, Json(e)).into_response();
+    };
     let now = time::OffsetDateTime::now_utc;
     let _ = presence::heartbeat(&state.db, &actor, now()).await;
     let scope = Scope::Company(actor.company_id);
@@ -54,12 +60,23 @@ async fn events(
     // feed.
     let live = state.realtime.subscribe(Topic::Company(actor.company_id));
     // A new tab starts from now (its page was just rendered); a reconnect resumes.
+    let newest = match feed::newest(&state.db, scope).await {
+        Ok(a) => a,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+    };
+    // A resume from too far back (or from 0) is not replayed: the tab is told to reset.
+    let mut first = Vec::new();
     let after = match sse::resume_point(&headers, q.after) {
-        Some(a) => a,
-        None => match feed::newest(&state.db, scope).await {
-            Ok(a) => a,
-            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
-        },
+        Some(a) if newest - a <= sse::REPLAY_WINDOW => a,
+        Some(_) => {
+            first.push(
+                axum::response::sse::Event::default()
+                    .event("reset")
+                    .data("{}"),
+            );
+            newest
+        }
+        None => newest,
     };
     let prefs = match crate::notifications::service::prefs(&state.db, &actor).await {
         Ok(p) => p,
@@ -70,8 +87,9 @@ async fn events(
         actor: Arc::new(actor),
         prefs: Mutex::new(prefs),
         session_id: session.id().map(|i| i.to_string()),
+        _slot: slot,
     };
-    sse::stream(after, live, reader).into_response()
+    sse::stream_after(after, live, reader, first).into_response()
 }
 
 /// One tab's view of the company's events: what this user may see (F3.5). A conversation
@@ -86,6 +104,8 @@ struct AgentReader {
     /// The session the stream was opened with: once it is gone (logged out everywhere, a
     /// new password), the stream ends at its next heartbeat.
     session_id: Option<String>,
+    /// Given back when the stream ends.
+    _slot: sse::Slot,
 }
 
 impl sse::Reader for AgentReader {

@@ -18,6 +18,51 @@ use tokio::time::Instant;
 /// How often an idle stream sends a comment (and runs its reader's `tick`).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// How far back a reconnecting stream is replayed, in events: past that, it is told to
+/// `reset` (load its lists again) and starts from now, instead of replaying history.
+pub const REPLAY_WINDOW: i64 = 1000;
+
+/// How many event streams one user may hold open on one server (their tabs).
+pub const STREAMS_PER_USER: usize = 20;
+
+/// The open streams per user of this process; a slot is given back when its stream ends.
+#[derive(Default)]
+pub struct StreamSlots(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>);
+
+/// One open stream's slot.
+pub struct Slot {
+    slots: Arc<StreamSlots>,
+    user: uuid::Uuid,
+}
+
+impl StreamSlots {
+    /// A slot for one more stream of `user`, unless they hold `STREAMS_PER_USER` already.
+    pub fn take(self: &Arc<Self>, user: uuid::Uuid) -> Option<Slot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user).or_insert(0);
+        if *n >= STREAMS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            slots: self.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.slots.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// Where a stream resumes: the `Last-Event-ID` header of a reconnecting browser, else the
 /// `after` the page got with its first view; None when neither says.
 pub fn resume_point(headers: &HeaderMap, after: Option<i64>) -> Option<i64> {
@@ -83,11 +128,21 @@ pub fn stream<R: Reader>(
     live: Receiver<Arc<R::Batch>>,
     reader: R,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    stream_after(after, live, reader, Vec::new())
+}
+
+/// As `stream`, sending `first` before anything else (a `reset`).
+pub fn stream_after<R: Reader>(
+    after: i64,
+    live: Receiver<Arc<R::Batch>>,
+    reader: R,
+    first: Vec<Event>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let state = State {
         reader,
         after,
         live,
-        pending: VecDeque::new(),
+        pending: first.into(),
         catching_up: true,
         next_tick: Instant::now() + HEARTBEAT,
         started: false,

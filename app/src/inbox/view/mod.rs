@@ -411,6 +411,7 @@ mod stream {
             "panel",
             "notify",
             "prefs",
+            "reset",
         ];
         for name in names {
             let cb =
@@ -447,6 +448,11 @@ mod stream {
                             }
                         }
                         "notify" => bridge::send("notice", Some(&data)),
+                        // Too much was missed to replay: load everything again.
+                        "reset" => {
+                            live.list.update(|n| *n += 1);
+                            live.open.update(|n| *n += 1);
+                        }
                         "prefs" => {
                             let json: serde_json::Value =
                                 serde_json::from_str(&data).unwrap_or_default();
