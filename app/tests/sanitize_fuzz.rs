@@ -269,7 +269,9 @@ fn check(input: &str) -> Result<(), String> {
                 return Err(format!("{}[{name}={value:?}] in {out:?}", tag.name));
             }
             let url = matches!(name.as_str(), "href" | "src");
-            if url && (v.contains("javascript:") || v.starts_with("data:") || v.contains("vbscript:")) {
+            if url
+                && (v.contains("javascript:") || v.starts_with("data:") || v.contains("vbscript:"))
+            {
                 return Err(format!("a script URL {value:?} in {out:?}"));
             }
         }
