@@ -1,10 +1,7 @@
 //! Notification screens: the inbox's permission bar (F5.1), Company settings >
 //! Notifications (admins) and the user's own switches under "My settings" (F5.3). `bridge` calls the
 //! in-page script (`assets/notify.js`) that shows them.
-use super::api::{
-    get_my_notifications, live_chat_configured, SetCompanyNotification, SetMyNotification,
-    SetMySound,
-};
+use super::api::{get_my_notifications, SetCompanyNotification, SetMyNotification, SetMySound};
 use super::{MyNotifications, NotifyKind, Switches, SOUNDS};
 use crate::error::AppError;
 use crate::ui::states::ErrorState;
@@ -51,13 +48,22 @@ pub mod bridge {
 
 /// F5.1: once Live Chat is configured, a bar offers desktop notifications; the browser's
 /// prompt opens only from its button. A refusal is not asked again: the bar says how to
-/// allow them in the browser instead.
+/// allow them in the browser instead. Known only in the browser, after hydration: the
+/// server renders nothing here, and so does the first render in the browser (a bar that
+/// appeared while the page hydrates would not match the server's HTML).
 #[component]
 pub fn NotificationBar() -> impl IntoView {
-    let configured = Resource::new(|| (), |_| live_chat_configured());
-    // Known only in the browser, after hydration.
+    let configured = RwSignal::new(false);
     let permission = RwSignal::new(None::<String>);
-    Effect::new(move || permission.set(bridge::permission()));
+    Effect::new(move || {
+        permission.set(bridge::permission());
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            if let Ok(on) = super::api::live_chat_configured().await {
+                configured.set(on);
+            }
+        });
+    });
     let ask = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(p) = bridge::call("ask", None) {
@@ -72,32 +78,29 @@ pub fn NotificationBar() -> impl IntoView {
     };
     #[cfg(feature = "hydrate")]
     use wasm_bindgen::JsCast;
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                let on = configured.get().and_then(Result::ok).unwrap_or(false);
-                match (on, permission.get().as_deref()) {
-                    (true, Some("default")) => view! {
-                        <div class="notify-bar" role="region" aria-label="Desktop notifications">
-                            <p>"Be told of new chats and messages even when this tab is in the background."</p>
-                            <button type="button" class="primary" on:click=ask>
-                                "Turn on desktop notifications"
-                            </button>
-                        </div>
-                    }.into_any(),
-                    (true, Some("denied")) => view! {
-                        <div class="notify-bar blocked" role="region" aria-label="Desktop notifications">
-                            <p>
-                                "Desktop notifications are blocked for Leadline in this browser. To allow them, "
-                                "click the icon left of the address bar, open the site settings and set "
-                                "Notifications to Allow, then reload this page."
-                            </p>
-                        </div>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            }}
-        </Transition>
+    move || {
+        match (configured.get(), permission.get().as_deref()) {
+        (true, Some("default")) => view! {
+            <div class="notify-bar" role="region" aria-label="Desktop notifications">
+                <p>"Be told of new chats and messages even when this tab is in the background."</p>
+                <button type="button" class="primary" on:click=ask>
+                    "Turn on desktop notifications"
+                </button>
+            </div>
+        }
+        .into_any(),
+        (true, Some("denied")) => view! {
+            <div class="notify-bar blocked" role="region" aria-label="Desktop notifications">
+                <p>
+                    "Desktop notifications are blocked for Leadline in this browser. To allow them, "
+                    "click the icon left of the address bar, open the site settings and set "
+                    "Notifications to Allow, then reload this page."
+                </p>
+            </div>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    }
     }
 }
 
