@@ -207,19 +207,8 @@ async fn messages_with_control_or_direction_characters_are_refused() {
         assert_eq!(r.status(), StatusCode::OK);
         let key = support::active_playbook(&mut admin, None, &[]).await;
         let http = reqwest::Client::new();
-        let v: Value = http
-            .post(format!("{}/api/visitor/start", app.base))
-            .json(&json!({ "key": key }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let (id, token) = (
-            v["conversation_id"].as_str().unwrap(),
-            v["token"].as_str().unwrap(),
-        );
+        let (id, token) = support::visitor_starts(&app.base, &key, None).await;
+        let (id, token) = (id.as_str(), token.as_str());
         for (i, body) in ["nul\0here", "pay \u{202E}gnp.exe", "bell\u{7}"]
             .iter()
             .enumerate()

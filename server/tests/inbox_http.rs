@@ -22,29 +22,12 @@ fn n(u: u64, m: u64, c: u64) -> Value {
 /// visitor's token.
 async fn waiting(app: &TestApp, admin: &mut Client) -> (String, String) {
     let key = support::active_playbook(admin, None, &[]).await;
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/api/visitor/start", app.base))
-        .json(&json!({ "key": key }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["state"], "waiting", "{v}");
-    let id = v["conversation_id"].as_str().unwrap().to_string();
-    (id, v["token"].as_str().unwrap().to_string())
+    support::visitor_starts(&app.base, &key, None).await
 }
 
 /// The visitor writes `body` (with a client id, as the widget does).
 async fn visitor_says(app: &TestApp, id: &str, token: &str, body: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/visitor/messages", app.base))
-        .json(&json!({ "token": token, "conversation_id": id, "body": body, "client_id": body }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    support::visitor_says(&app.base, id, token, body).await
 }
 
 #[tokio::test]

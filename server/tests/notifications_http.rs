@@ -65,32 +65,13 @@ fn kinds(notices: &[Value]) -> Vec<&str> {
     notices.iter().filter_map(|n| n["kind"].as_str()).collect()
 }
 
-/// A visitor starts a chat on the playbook `key`: the conversation's id and the token.
+/// A visitor starts a chat on the playbook `key`, from a pricing page.
 async fn visitor_starts(app: &TestApp, key: &str) -> (String, String) {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/api/visitor/start", app.base))
-        .json(&json!({ "key": key, "page_url": "https://shop.example/pricing" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["state"], "waiting", "{v}");
-    (
-        v["conversation_id"].as_str().unwrap().to_string(),
-        v["token"].as_str().unwrap().to_string(),
-    )
+    support::visitor_starts(&app.base, key, Some("https://shop.example/pricing")).await
 }
 
 async fn visitor_says(app: &TestApp, id: &str, token: &str, body: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/visitor/messages", app.base))
-        .json(&json!({ "token": token, "conversation_id": id, "body": body, "client_id": body }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    support::visitor_says(&app.base, id, token, body).await
 }
 
 const KINDS: [&str; 3] = ["new_conversation", "assigned", "message"];

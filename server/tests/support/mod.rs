@@ -334,3 +334,33 @@ pub async fn active_playbook(admin: &mut Client, cards: Option<Value>, sites: &[
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     p["key"].as_str().unwrap().to_string()
 }
+
+/// A visitor starts a chat on the playbook `key` from `page_url` and reaches the Live Chat
+/// card (someone is online): the conversation's id and the visitor's token.
+pub async fn visitor_starts(base: &str, key: &str, page_url: Option<&str>) -> (String, String) {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{base}/api/visitor/start"))
+        .json(&json!({ "key": key, "page_url": page_url }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["state"], "waiting", "{v}");
+    (
+        v["conversation_id"].as_str().unwrap().to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The visitor writes `body` (with a client id, as the widget does); it must be accepted.
+pub async fn visitor_says(base: &str, id: &str, token: &str, body: &str) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/visitor/messages"))
+        .json(&json!({ "token": token, "conversation_id": id, "body": body, "client_id": body }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
