@@ -20,6 +20,10 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request itself could not be read (not JSON, a field missing or of the wrong
+    /// kind): said in words, never with the server's own type names.
+    #[error("{0}")]
+    Unreadable(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never got a proper answer (network, bad encoding).
@@ -33,6 +37,32 @@ impl AppError {
             field: field.to_string(),
             message: message.into(),
         }
+    }
+
+    /// Bad input that could not even be read, from the decoder's `detail` (which may name
+    /// Rust types: only the field or value it is about is kept).
+    pub fn unreadable(detail: &str) -> Self {
+        let quoted = |after: &str| {
+            detail
+                .split_once(after)
+                .and_then(|(_, rest)| rest.split('`').nth(1))
+                .filter(|q| q.len() <= 64)
+                .map(str::to_string)
+        };
+        let what = if let Some(f) = quoted("missing field") {
+            format!("the field \"{f}\" is missing")
+        } else if let Some(f) = quoted("unknown field") {
+            format!("there is no field \"{f}\"")
+        } else if let Some(v) = quoted("unknown variant") {
+            format!("\"{v}\" is not one of the accepted values")
+        } else if detail.contains("invalid type") || detail.contains("invalid value") {
+            "a field has a value of the wrong kind".to_string()
+        } else if detail.contains("EOF") || detail.contains("expected value") || detail.contains("key must be") {
+            "it is not well-formed".to_string()
+        } else {
+            "a field is missing or has the wrong kind of value".to_string()
+        };
+        Self::Unreadable(format!("The request could not be read: {what}."))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -56,6 +86,7 @@ impl AppError {
             Self::Validation { .. } => 422,
             Self::Conflict(_) => 409,
             Self::TooManyRequests(_) => 429,
+            Self::Unreadable(_) => 400,
             Self::Internal | Self::Transport(_) => 500,
         }
     }
@@ -67,7 +98,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
-                Self::validation("", format!("The form could not be read: {m}"))
+                Self::unreadable(&m)
             }
             other => Self::Transport(other.to_string()),
         }

@@ -1,6 +1,9 @@
 //! Configuration from `LEADLINE_*` environment variables, with defaults that need no set-up.
-use std::net::SocketAddr;
+use app::backend::ratelimit::Settings as Limits;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -17,13 +20,65 @@ pub struct Config {
     /// `LEADLINE_PUSH_LOOPBACK=1`: accept Web Push endpoints on `http://` loopback addresses
     /// (a local push service in tests); otherwise only `https://` ones.
     pub push_loopback: bool,
+    /// `LEADLINE_TRUSTED_PROXIES`: addresses or CIDRs (comma-separated) of reverse proxies
+    /// whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default: none).
+    pub trusted_proxies: Vec<IpNet>,
+    /// `LEADLINE_LIMIT_*`: the rate limits (R7).
+    pub limits: Limits,
+    /// `LEADLINE_SESSION_IDLE_HOURS`: a session unused this long ends (default 14 days).
+    pub session_idle: Duration,
+    /// `LEADLINE_SESSION_MAX_HOURS`: a session ends this long after sign-in, used or not
+    /// (default 30 days).
+    pub session_max: Duration,
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// A whole number from `name` (at least 1), or `default`.
+fn number<T: std::str::FromStr + PartialOrd + From<u8>>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<T>() {
+            Ok(n) if n >= T::from(1) => Ok(n),
+            _ => Err(format!("{name} must be a whole number of at least 1: {v}")),
+        },
+    }
+}
+
+/// `LEADLINE_TRUSTED_PROXIES`: `10.0.0.1, 10.1.0.0/16, ::1`.
+pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!("LEADLINE_TRUSTED_PROXIES: not an address or CIDR: {p}")
+                })
+        })
+        .collect()
+}
+
 impl Config {
+    /// Serving `database_url` on `addr` with every other setting at its default.
+    pub fn new(addr: SocketAddr, database_url: &str) -> Self {
+        Self {
+            addr,
+            data_dir: PathBuf::from("data"),
+            database_url: database_url.to_string(),
+            database_schema: None,
+            public_url: None,
+            push_loopback: false,
+            trusted_proxies: Vec::new(),
+            limits: Limits::default(),
+            session_idle: Duration::from_secs(14 * 24 * 3600),
+            session_max: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+
     pub fn from_env() -> Result<Self, String> {
         let addr = match var("LEADLINE_ADDR") {
             Some(a) => a
@@ -41,6 +96,26 @@ impl Config {
             return Err("LEADLINE_DATABASE_URL must start with sqlite: or postgres://".into());
         }
         let public_url = var("LEADLINE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        let d = Limits::default();
+        let limits = Limits {
+            visitor_per_address: number("LEADLINE_LIMIT_VISITOR_PER_ADDRESS", d.visitor_per_address)?,
+            visitor_per_token: number("LEADLINE_LIMIT_VISITOR_PER_TOKEN", d.visitor_per_token)?,
+            conversations_per_hour: number(
+                "LEADLINE_LIMIT_CONVERSATIONS_PER_HOUR",
+                d.conversations_per_hour,
+            )?,
+            streams_per_address: number::<u32>(
+                "LEADLINE_LIMIT_STREAMS_PER_ADDRESS",
+                d.streams_per_address as u32,
+            )? as usize,
+            login_per_address: number("LEADLINE_LIMIT_LOGIN_PER_ADDRESS", d.login_per_address)?,
+            login_per_address_and_email: number(
+                "LEADLINE_LIMIT_LOGIN_PER_ADDRESS_AND_EMAIL",
+                d.login_per_address_and_email,
+            )?,
+            login_per_email: number("LEADLINE_LIMIT_LOGIN_PER_EMAIL", d.login_per_email)?,
+        };
+        let hours = |name, default: u32| number(name, default).map(|h| Duration::from_secs(u64::from(h) * 3600));
         Ok(Self {
             addr,
             data_dir,
@@ -48,6 +123,10 @@ impl Config {
             database_schema: var("LEADLINE_DATABASE_SCHEMA"),
             public_url,
             push_loopback: var("LEADLINE_PUSH_LOOPBACK").is_some_and(|v| v == "1"),
+            trusted_proxies: parse_proxies(&var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default())?,
+            limits,
+            session_idle: hours("LEADLINE_SESSION_IDLE_HOURS", 14 * 24)?,
+            session_max: hours("LEADLINE_SESSION_MAX_HOURS", 30 * 24)?,
         })
     }
 
@@ -64,14 +143,23 @@ mod tests {
     use super::*;
 
     fn config(public_url: Option<&str>) -> Config {
-        Config {
-            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            data_dir: PathBuf::from("data"),
-            database_url: "sqlite://data/leadline.db".into(),
-            database_schema: None,
-            public_url: public_url.map(str::to_string),
-            push_loopback: false,
-        }
+        let mut c = Config::new(
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            "sqlite://data/leadline.db",
+        );
+        c.public_url = public_url.map(str::to_string);
+        c
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        let p = parse_proxies(" 10.0.0.1, 10.1.0.0/16,::1 ").unwrap();
+        assert_eq!(p.len(), 3);
+        assert!(p[0].contains(&"10.0.0.1".parse::<IpAddr>().unwrap()));
+        assert!(p[1].contains(&"10.1.200.3".parse::<IpAddr>().unwrap()));
+        assert!(!p[1].contains(&"10.2.0.1".parse::<IpAddr>().unwrap()));
+        assert!(parse_proxies("").unwrap().is_empty());
+        assert!(parse_proxies("10.0.0.1, nginx").is_err());
     }
 
     #[test]

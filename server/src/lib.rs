@@ -79,15 +79,29 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// How long a request body may pause (no bytes arriving) before it is given up on.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest request body anything accepts.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
 /// The whole application: pages, server functions, endpoints and guards.
 pub fn router(state: AppState, config: &Config) -> Router {
     let routes = generate_route_list(App);
+    // Behind https the cookie is `__Host-` prefixed: Secure, for this host only, path `/`.
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name("leadline_session")
+        .with_name(if config.secure_cookies() {
+            "__Host-leadline_session"
+        } else {
+            "leadline_session"
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::days(14)),
+        ));
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -109,6 +123,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
             state.clone(),
             middleware::security_headers,
         ))
+        .layer(mw::from_fn(middleware::request_log))
+        .layer(mw::from_fn_with_state(
+            std::sync::Arc::new(config.trusted_proxies.clone()),
+            middleware::client_address,
+        ))
+        // A body that stops arriving (shorter than its Content-Length) is given up on, and
+        // no body is larger than MAX_BODY (uploads are 2 MB; routes set lower limits).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state)
 }
 
@@ -120,7 +143,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    let mut state = AppState::new(leptos_options(addr), db.clone());
+    let mut state = AppState::new(leptos_options(addr), db.clone()).with_limits(&config.limits);
+    state.session_max = config.session_max;
     state.public_url = config.public_url.as_deref().map(Into::into);
     state.push = std::sync::Arc::new(app::notifications::push::Push::new(config.push_loopback));
     // The shared fan-out: one reader of new events for every stream of this process, woken

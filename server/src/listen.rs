@@ -11,7 +11,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, Request, Uri, Version}
 use axum::Router;
 use futures::StreamExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -29,8 +29,8 @@ use tower::ServiceExt;
 const LEAN_PATHS: [&str; 2] = ["/api/visitor/events", "/api/events"];
 /// A request head larger than this goes to hyper (which refuses it as too large).
 const MAX_HEAD: usize = 16 * 1024;
-/// A client has this long to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client has this long to send a request head (slow-header attacks hold nothing longer).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// A stream whose client reads nothing for this long is closed (it reconnects and resumes).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// After the shutdown signal, open connections get this long to finish.
@@ -248,7 +248,17 @@ async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Recei
         req.extensions_mut().insert(ConnectInfo(peer));
         req
     }));
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    // Each later request head on a kept-alive connection gets the same time as the first.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD * 4);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32);
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut stopping = false;
     loop {

@@ -1,12 +1,125 @@
 //! Request guards and response headers for every route.
 use app::backend::{authz::actor_from_session, state::AppState};
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 use tower_sessions::Session;
+use tracing::Instrument;
+
+/// The request came over https to a trusted proxy (its `X-Forwarded-Proto` said so).
+#[derive(Clone, Copy)]
+pub struct ForwardedHttps;
+
+/// The client's address (R7). From a trusted proxy it is the rightmost address in
+/// `X-Forwarded-For` that is not itself a trusted proxy; from anyone else it is the TCP
+/// peer, whatever the headers say. Every limit and log reads it from `ConnectInfo`, which
+/// this replaces.
+pub async fn client_address(
+    State(proxies): State<Arc<Vec<IpNet>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(&ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+        return next.run(request).await;
+    };
+    let trusted = |ip: &IpAddr| proxies.iter().any(|p| p.contains(ip));
+    if trusted(&peer.ip()) {
+        let client = forwarded_client(request.headers(), &trusted).unwrap_or(peer.ip());
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(client, 0)));
+        let https = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+        if https {
+            request.extensions_mut().insert(ForwardedHttps);
+        }
+    }
+    next.run(request).await
+}
+
+/// The rightmost `X-Forwarded-For` hop that is not trusted; None when there is no header
+/// or a hop does not parse (then the proxy itself is the client as far as we can tell).
+fn forwarded_client(headers: &HeaderMap, trusted: &dyn Fn(&IpAddr) -> bool) -> Option<IpAddr> {
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut leftmost = None;
+    for hop in hops.iter().rev() {
+        let ip = hop.parse::<IpAddr>().ok().or_else(|| {
+            // `[::1]:443` or `1.2.3.4:80`
+            hop.parse::<SocketAddr>().ok().map(|s| s.ip())
+        })?;
+        if !trusted(&ip) {
+            return Some(ip);
+        }
+        leftmost = Some(ip);
+    }
+    leftmost
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Every request gets an id, sent back as `X-Request-Id` and carried by every log line
+/// written while it is served; server errors and slow requests are logged with it.
+pub async fn request_log(request: Request, next: Next) -> Response {
+    let id = format!(
+        "{:x}-{:x}",
+        std::process::id(),
+        REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
+    );
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        client = %client,
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, ms = elapsed.as_millis() as u64, "request failed");
+        } else if elapsed.as_secs() >= 2 && !is_stream(&response) {
+            tracing::warn!(status, ms = elapsed.as_millis() as u64, "slow request");
+        } else {
+            tracing::debug!(status, ms = elapsed.as_millis() as u64, "request");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+fn is_stream(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+}
 
 /// Paths whose state-changing requests come from other sites by design (the visitor widget).
 const CROSS_ORIGIN_ALLOWED: &[&str] = &["/widget/", "/api/visitor/"];
@@ -101,18 +214,36 @@ pub async fn security_headers(
 ) -> Response {
     // The widget frame is framed by customers' sites; its own CSP says which (R8).
     let framable = request.uri().path().starts_with("/widget/frame/");
+    let forwarded_https = request.extensions().get::<ForwardedHttps>().is_some();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    // Served over https (LEADLINE_PUBLIC_URL says so): browsers keep to https from then on.
-    if state
+    let public_https = state
         .public_url
         .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
-    {
+        .is_some_and(|u| u.starts_with("https://"));
+    // Served over https (LEADLINE_PUBLIC_URL or a trusted proxy says so): browsers keep to
+    // https from then on, and cookies go only over https.
+    if public_https || forwarded_https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
         );
+    }
+    if forwarded_https && !public_https {
+        let cookies: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|c| match c.to_str() {
+                Ok(s) if !s.to_ascii_lowercase().contains("; secure") => {
+                    HeaderValue::from_str(&format!("{s}; Secure")).unwrap_or_else(|_| c.clone())
+                }
+                _ => c.clone(),
+            })
+            .collect();
+        headers.remove(header::SET_COOKIE);
+        for c in cookies {
+            headers.append(header::SET_COOKIE, c);
+        }
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -199,6 +330,22 @@ mod tests {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_hop() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let trusted = |ip: &IpAddr| proxies.iter().any(|p| p.contains(ip));
+        let hops = |v: &'static str| forwarded_client(&headers(&[("x-forwarded-for", v)]), &trusted);
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        // The client may write anything on the left; the proxy appends the address it saw.
+        assert_eq!(hops("6.6.6.6, 203.0.113.9"), ip("203.0.113.9"));
+        assert_eq!(hops("203.0.113.9, 10.0.0.7"), ip("203.0.113.9"));
+        assert_eq!(hops("10.0.0.8, 10.0.0.7"), ip("10.0.0.8"));
+        assert_eq!(hops("2001:db8::1"), ip("2001:db8::1"));
+        assert_eq!(hops("junk, 203.0.113.9"), ip("203.0.113.9"));
+        assert_eq!(hops("203.0.113.9, junk"), None);
+        assert_eq!(forwarded_client(&headers(&[]), &trusted), None);
     }
 
     #[test]

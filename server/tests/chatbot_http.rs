@@ -5,9 +5,8 @@ mod support;
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{Client, TestApp};
+use support::{Client, TestApp, GIF, PNG};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-rest-of-the-image";
 
 /// Admin, an agent without the permission, and an editor with it.
 async fn people(app: &TestApp) -> (Client, Client, Client) {
@@ -214,20 +213,55 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("at most 2 MB"));
 
-        let gif = b"GIF89a-a-tiny-gif".to_vec();
+        // Not images, however they start: a GIF header before HTML, a PNG header that
+        // declares 50,000 × 50,000 pixels (1 KB that would take 10 GB to decode).
+        let r = admin
+            .post_bytes("/api/uploads", b"GIF89a<html><script>alert(1)</script></html>".to_vec())
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // (Its "width" and "height" are the bytes of "<h" and "tm".)
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains("could not be read") || text.contains("pixels"),
+            "{text}"
+        );
+        let mut huge = PNG[..16].to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        huge.truncate(8);
+        huge.extend_from_slice(&13u32.to_be_bytes());
+        huge.extend_from_slice(&ihdr);
+        huge.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        huge.resize(1024, 0);
+        let r = admin.post_bytes("/api/uploads", huge).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = r.text().await.unwrap();
+        assert!(text.contains("4096 × 4096 pixels"), "{text}");
+
+        // A real image with HTML after its end is stored as its pixels only.
+        let mut gif = GIF.to_vec();
+        gif.extend_from_slice(b"<html><script>alert(1)</script></html>");
         let up: Value = admin
-            .post_bytes("/api/uploads", gif.clone())
+            .post_bytes("/api/uploads", gif)
             .await
             .json()
             .await
             .unwrap();
-        // Served to anyone (widgets on other sites show them), with its sniffed type.
+        // Served to anyone (widgets on other sites show them), inline as an image, never
+        // sniffed, sandboxed.
         let mut visitor = app.client();
         let r = visitor.get(up["url"].as_str().unwrap()).await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()["content-type"], "image/gif");
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.headers()["content-disposition"], "inline");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-        assert_eq!(r.bytes().await.unwrap().to_vec(), gif);
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+        let served = r.bytes().await.unwrap().to_vec();
+        assert!(served.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(!served.windows(7).any(|w| w == b"<script"), "nothing but pixels");
         assert_eq!(
             visitor.get("/uploads/not-an-id").await.status(),
             StatusCode::NOT_FOUND
@@ -295,4 +329,20 @@ async fn the_public_url_is_the_snippets_origin_and_https_makes_cookies_secure() 
         snippet.starts_with("<script src=\"https://chat.example.com/widget/loader.js?p="),
         "{snippet}"
     );
+}
+
+/// PNG's chunk checksum (a test builds a header by hand).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

@@ -68,6 +68,12 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
                 limits.per_email.refund(&email_key);
             };
             if !(by_address && by_pair) {
+                if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                    r.insert_header(
+                        axum::http::header::RETRY_AFTER,
+                        limits.retry_after().as_secs().into(),
+                    );
+                }
                 return Err(AppError::TooManyRequests(
                     "Too many login attempts. Wait a few minutes and try again.".into(),
                 ));

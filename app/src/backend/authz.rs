@@ -28,6 +28,16 @@ pub async fn actor_from_session(
     let Ok(id) = Uuid::parse_str(&id) else {
         return Ok(None);
     };
+    // Past its absolute lifetime (R5) the session is over, however recently it was used.
+    let ends = session
+        .get::<i64>(ENDS_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    if ends <= time::OffsetDateTime::now_utc().unix_timestamp() {
+        session.flush().await.map_err(session_error)?;
+        return Ok(None);
+    }
     match user::Entity::find_by_id(id).one(db).await? {
         Some(u) if u.active => Ok(Some(u.into())),
         _ => Ok(None),
@@ -58,14 +68,22 @@ pub async fn admin() -> Result<Actor, AppError> {
     Ok(actor)
 }
 
-/// Signs `user_id` in on this session, with a fresh session id (no fixation).
+/// Signs `user_id` in on this session, with a fresh session id (no fixation), for at most
+/// the configured session lifetime.
 pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), AppError> {
+    let lifetime = app_state()?.session_max;
+    let ends = time::OffsetDateTime::now_utc().unix_timestamp()
+        + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
     session.cycle_id().await.map_err(session_error)?;
+    session.insert(ENDS_KEY, ends).await.map_err(session_error)?;
     session
         .insert(USER_KEY, user_id.to_string())
         .await
         .map_err(session_error)
 }
+
+/// The session key holding when the session ends (Unix seconds), whatever its use.
+const ENDS_KEY: &str = "ends";
 
 /// Ends this session: its row is deleted and the cookie cleared.
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {

@@ -4,6 +4,7 @@ pub mod authz;
 pub mod db;
 pub mod entities;
 pub mod errors;
+pub mod http;
 pub mod passwords;
 pub mod ratelimit;
 pub mod realtime;

@@ -1,7 +1,90 @@
-//! Fixed-window attempt counters, per key (an address, an email), held in memory.
+//! Rate limits, per key (an address, a visitor, an email), held in memory per process (R7).
+//!
+//! Requests (the visitor API) go through [`Limit`]: governor's GCRA, which spreads a quota
+//! evenly (no double burst at a window's edge) and says how long to wait (`Retry-After`).
+//! Login failures go through [`RateLimiter`], a fixed window whose attempts can be given
+//! back: only failures count, so a hundred agents behind one office address all log in at
+//! nine; GCRA cannot give a cell back, so it would count their successes too.
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The configurable limits (`LEADLINE_LIMIT_*`, read by the server; README lists them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Visitor API requests per minute from one client address.
+    pub visitor_per_address: u32,
+    /// Visitor API requests per minute for one visitor token.
+    pub visitor_per_token: u32,
+    /// Conversations one visitor token may start in an hour.
+    pub conversations_per_hour: u32,
+    /// Open event streams (visitors' and agents') from one client address.
+    pub streams_per_address: usize,
+    /// Failed logins from one address in five minutes before it is refused.
+    pub login_per_address: u32,
+    /// Failed logins for one email from one address in five minutes before it is refused.
+    pub login_per_address_and_email: u32,
+    /// Failed logins for one email (from anywhere) in five minutes before each attempt
+    /// for it is slowed down (never refused).
+    pub login_per_email: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            visitor_per_address: 600,
+            visitor_per_token: 60,
+            conversations_per_hour: 20,
+            streams_per_address: 256,
+            login_per_address: 30,
+            login_per_address_and_email: 10,
+            login_per_email: 10,
+        }
+    }
+}
+
+/// A GCRA limit of `n` requests per period per key, bursting up to `n`.
+pub struct Limit {
+    limiter: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Limit")
+    }
+}
+
+impl Limit {
+    pub fn per_minute(n: u32) -> Self {
+        Self::new(Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)))
+    }
+
+    pub fn per_hour(n: u32) -> Self {
+        Self::new(Quota::per_hour(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)))
+    }
+
+    fn new(quota: Quota) -> Self {
+        Self {
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request for `key`; over the limit, how long until one is allowed.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        // Keys that have recovered their whole burst hold nothing worth keeping.
+        if self.limiter.len() > 50_000 {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
 
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -61,28 +144,37 @@ pub struct LoginLimits {
 /// How long a login for an email that has been failing from many places waits.
 pub const EMAIL_SLOWDOWN: Duration = Duration::from_secs(1);
 
-impl Default for LoginLimits {
-    fn default() -> Self {
+impl LoginLimits {
+    pub fn new(s: &Settings) -> Self {
+        let five_minutes = Duration::from_secs(300);
         Self {
-            per_address: RateLimiter::new(30, Duration::from_secs(300)),
-            per_address_and_email: RateLimiter::new(10, Duration::from_secs(300)),
-            per_email: RateLimiter::new(10, Duration::from_secs(300)),
+            per_address: RateLimiter::new(s.login_per_address, five_minutes),
+            per_address_and_email: RateLimiter::new(s.login_per_address_and_email, five_minutes),
+            per_email: RateLimiter::new(s.login_per_email, five_minutes),
         }
+    }
+
+    /// How long a refused address waits: the window.
+    pub fn retry_after(&self) -> Duration {
+        self.per_address.window
     }
 }
 
-/// Visitor API limits (R7): per client address and per visitor token.
+/// Visitor API limits (R7): per client address and per visitor token, and conversations
+/// started per visitor token.
 #[derive(Debug)]
 pub struct VisitorLimits {
-    pub per_address: RateLimiter,
-    pub per_visitor: RateLimiter,
+    pub per_address: Limit,
+    pub per_visitor: Limit,
+    pub conversations: Limit,
 }
 
-impl Default for VisitorLimits {
-    fn default() -> Self {
+impl VisitorLimits {
+    pub fn new(s: &Settings) -> Self {
         Self {
-            per_address: RateLimiter::new(600, Duration::from_secs(60)),
-            per_visitor: RateLimiter::new(60, Duration::from_secs(60)),
+            per_address: Limit::per_minute(s.visitor_per_address),
+            per_visitor: Limit::per_minute(s.visitor_per_token),
+            conversations: Limit::per_hour(s.conversations_per_hour),
         }
     }
 }
@@ -90,6 +182,15 @@ impl Default for VisitorLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_refuses_past_its_burst_and_says_how_long_to_wait() {
+        let l = Limit::per_minute(3);
+        assert!(l.check("a").is_ok() && l.check("a").is_ok() && l.check("a").is_ok());
+        let wait = l.check("a").unwrap_err();
+        assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(l.check("b").is_ok(), "another key has its own");
+    }
 
     #[test]
     fn refuses_past_the_limit_per_key() {

@@ -1,7 +1,8 @@
 //! The application state given to every route and server function.
 use super::passwords::Passwords;
-use super::ratelimit::{LoginLimits, VisitorLimits};
+use super::ratelimit::{LoginLimits, Settings, VisitorLimits};
 use super::realtime::fanout::Fanout;
+use super::realtime::sse::{StreamSlots, STREAMS_PER_USER};
 use crate::conversation::{feed::Batch, writer::Writer};
 use crate::error::AppError;
 use axum::extract::FromRef;
@@ -26,7 +27,11 @@ pub struct AppState {
     /// This process's shared fan-out of new events to open streams.
     pub realtime: Arc<Fanout<Batch>>,
     /// The agents' open event streams per user on this process (capped).
-    pub agent_streams: Arc<super::realtime::sse::StreamSlots>,
+    pub agent_streams: Arc<StreamSlots<uuid::Uuid>>,
+    /// Every open event stream per client address on this process (capped).
+    pub address_streams: Arc<StreamSlots<std::net::IpAddr>>,
+    /// A session ends this long after sign-in, however much it is used (R5).
+    pub session_max: std::time::Duration,
     /// This process's Web Push (its key, what endpoints it accepts).
     pub push: Arc<crate::notifications::push::Push>,
 }
@@ -39,16 +44,26 @@ impl AppState {
         Self {
             leptos_options,
             passwords: Passwords::for_cores(cores),
-            login_limits: Arc::new(LoginLimits::default()),
-            visitor_limits: Arc::new(VisitorLimits::default()),
+            login_limits: Arc::new(LoginLimits::new(&Settings::default())),
+            visitor_limits: Arc::new(VisitorLimits::new(&Settings::default())),
             installed: Arc::new(AtomicBool::new(false)),
             public_url: None,
             writer: Writer::start(db.clone()),
             realtime: Arc::new(Fanout::default()),
             push: Arc::new(Default::default()),
-            agent_streams: Arc::new(Default::default()),
+            session_max: std::time::Duration::from_secs(30 * 24 * 3600),
+            agent_streams: Arc::new(StreamSlots::new(STREAMS_PER_USER)),
+            address_streams: Arc::new(StreamSlots::new(Settings::default().streams_per_address)),
             db,
         }
+    }
+
+    /// The same state with the limits `settings` gives (R7).
+    pub fn with_limits(mut self, settings: &Settings) -> Self {
+        self.login_limits = Arc::new(LoginLimits::new(settings));
+        self.visitor_limits = Arc::new(VisitorLimits::new(settings));
+        self.address_streams = Arc::new(StreamSlots::new(settings.streams_per_address));
+        self
     }
 
     /// Whether setup has run (a company exists); cached once true.

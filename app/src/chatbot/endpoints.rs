@@ -24,11 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/uploads/{id}", get(download))
 }
 
-fn error_response(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
-}
-
 /// Upload an image (the raw bytes are the body). Answers `{"id": "…", "url": "/uploads/…"}`.
 async fn upload(State(state): State<AppState>, session: Session, body: Bytes) -> Response {
     let result = async {
@@ -43,32 +38,44 @@ async fn upload(State(state): State<AppState>, session: Session, body: Bytes) ->
         Ok(id) => {
             Json(serde_json::json!({ "id": id, "url": format!("/uploads/{id}") })).into_response()
         }
-        Err(e) => error_response(e),
+        Err(e) => e.into_response(),
     }
 }
 
+/// An uploaded image: inline only when its stored bytes are an image of the kind recorded
+/// (anything else downloads as a file), never sniffed by the browser, and sandboxed.
 async fn download(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match service::load_upload(&state.db, &id).await {
-        Ok(Some((kind, bytes))) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(kind.content_type()),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=31536000, immutable"),
-                ),
-                // Widgets on customers' sites show these images.
-                (
-                    header::HeaderName::from_static("cross-origin-resource-policy"),
-                    HeaderValue::from_static("cross-origin"),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(Some((kind, bytes))) => {
+            let image = super::images::sniff(&bytes).is_ok_and(|k| k == kind);
+            let (content_type, disposition) = if image {
+                (kind.content_type(), "inline")
+            } else {
+                ("application/octet-stream", "attachment")
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                    (header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition)),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static("default-src 'none'; sandbox"),
+                    ),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=31536000, immutable"),
+                    ),
+                    // Widgets on customers' sites show these images.
+                    (
+                        header::HeaderName::from_static("cross-origin-resource-policy"),
+                        HeaderValue::from_static("cross-origin"),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
-        Err(e) => error_response(e),
+        Err(e) => e.into_response(),
     }
 }

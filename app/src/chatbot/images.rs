@@ -1,7 +1,11 @@
 //! Image uploads (R6): the type is sniffed from the bytes, never taken from the name;
-//! only PNG, JPEG, GIF and WebP, at most 2 MB.
+//! only PNG, JPEG, GIF and WebP, at most 2 MB and 4,096 pixels a side. What is stored is
+//! not what was sent: the image is decoded and encoded again (a JPEG as JPEG, anything
+//! else as PNG), so whatever rode along after or inside the pixels is gone.
 
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+/// The largest width or height accepted (an avatar or a card image needs far less).
+pub const MAX_SIDE: u32 = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageKind {
@@ -55,6 +59,62 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageKind, String> {
     kind.ok_or_else(|| "Upload a PNG, JPEG, GIF or WebP image.".into())
 }
 
+/// Decodes `bytes` (already sniffed as `kind`) within the size limits and encodes the
+/// pixels again; the kind and bytes to store, or a message for the upload field. CPU work:
+/// call it off the async threads.
+#[cfg(feature = "ssr")]
+pub fn reencode(kind: ImageKind, bytes: &[u8]) -> Result<(ImageKind, Vec<u8>), String> {
+    use image::{ImageFormat, ImageReader};
+    let format = match kind {
+        ImageKind::Png => ImageFormat::Png,
+        ImageKind::Jpeg => ImageFormat::Jpeg,
+        ImageKind::Gif => ImageFormat::Gif,
+        ImageKind::Webp => ImageFormat::WebP,
+    };
+    let unreadable =
+        || "The image could not be read. Upload a PNG, JPEG, GIF or WebP image.".to_string();
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    reader.limits(limits());
+    let too_big = || format!("Images can be at most {MAX_SIDE} × {MAX_SIDE} pixels.");
+    // The header first: an absurd size is refused before any pixel is allocated.
+    let (w, h) = reader.into_dimensions().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_big(),
+        _ => unreadable(),
+    })?;
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+        return Err(too_big());
+    }
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    reader.limits(limits());
+    let pixels = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_big(),
+        _ => unreadable(),
+    })?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let stored = if kind == ImageKind::Jpeg {
+        let rgb = pixels.to_rgb8();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&rgb)
+            .map_err(|_| unreadable())?;
+        ImageKind::Jpeg
+    } else {
+        pixels
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(|_| unreadable())?;
+        ImageKind::Png
+    };
+    Ok((stored, out.into_inner()))
+}
+
+#[cfg(feature = "ssr")]
+fn limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    limits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +154,56 @@ mod tests {
         assert!(sniff(&big).is_ok());
         big.push(0);
         assert_eq!(sniff(&big).unwrap_err(), "Images can be at most 2 MB.");
+    }
+
+    #[cfg(feature = "ssr")]
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbaImage::from_pixel(w, h, image::Rgba([10, 20, 30, 255]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_real_image_is_stored_as_its_pixels_only() {
+        let mut sent = png(3, 2);
+        sent.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        let (kind, stored) = reencode(ImageKind::Png, &sent).unwrap();
+        assert_eq!(kind, ImageKind::Png);
+        assert!(!stored.windows(7).any(|w| w == b"<script"), "the trailer is gone");
+        let back = image::load_from_memory(&stored).unwrap();
+        assert_eq!((back.width(), back.height()), (3, 2));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_header_that_declares_absurd_dimensions_is_refused() {
+        // A valid PNG signature and IHDR chunk claiming 50,000 × 50,000, then nothing.
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        let e = reencode(ImageKind::Png, &png).unwrap_err();
+        assert!(e.contains("4096"), "{e}");
+        // A GIF header followed by HTML is not an image.
+        let e = reencode(ImageKind::Gif, b"GIF89a<html><script>alert(1)</script>").unwrap_err();
+        assert!(e.contains("could not be read"), "{e}");
+    }
+
+    #[cfg(feature = "ssr")]
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
     }
 }

@@ -444,6 +444,10 @@ pub async fn store_upload(
 ) -> Result<String, AppError> {
     require_editor(actor)?;
     let kind = sniff(&bytes).map_err(|m| AppError::validation("image", m))?;
+    let (kind, bytes) = tokio::task::spawn_blocking(move || super::images::reencode(kind, &bytes))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|m| AppError::validation("image", m))?;
     let id = Uuid::new_v4();
     upload::ActiveModel {
         id: Set(id),

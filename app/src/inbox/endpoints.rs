@@ -6,17 +6,18 @@ use crate::backend::authz::actor_from_session;
 use crate::backend::entities::{session, user};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
+use crate::backend::http::{too_many, too_many_streams, Params};
 use crate::backend::state::AppState;
 use crate::conversation::feed::{self, Batch, Scope};
 use crate::conversation::{presence, ConversationState, EventPayload};
 use crate::error::AppError;
 use crate::notifications::service::{notice_for, Prefs};
 use axum::{
-    extract::{Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{ConnectInfo, State},
+    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
-    Json, Router,
+    Router,
 };
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
@@ -36,22 +37,24 @@ struct EventsQuery {
 
 async fn events(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     session: Session,
-    Query(q): Query<EventsQuery>,
+    Params(q): Params<EventsQuery>,
     headers: HeaderMap,
 ) -> Response {
     let actor = match actor_from_session(&state.db, &session).await {
         Ok(Some(a)) => a,
-        Ok(None) => {
-            return (StatusCode::UNAUTHORIZED, Json(AppError::Unauthenticated)).into_response()
-        }
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+        Ok(None) => return AppError::Unauthenticated.into_response(),
+        Err(e) => return e.into_response(),
     };
     let Some(slot) = state.agent_streams.take(actor.user_id) else {
-        let e = AppError::TooManyRequests(
-            "Too many Live Chat tabs are open. Close some and reload this one.".into(),
+        return too_many(
+            "Too many Live Chat tabs are open. Close some and reload this one.",
+            std::time::Duration::from_secs(30),
         );
-        return (StatusCode::TOO_MANY_REQUESTS, Json(e)).into_response();
+    };
+    let Some(address_slot) = state.address_streams.take(addr.ip()) else {
+        return too_many_streams();
     };
     let now = time::OffsetDateTime::now_utc;
     let _ = presence::heartbeat(&state.db, &actor, now()).await;
@@ -62,7 +65,7 @@ async fn events(
     // A new tab starts from now (its page was just rendered); a reconnect resumes.
     let newest = match feed::newest(&state.db, scope).await {
         Ok(a) => a,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+        Err(e) => return e.into_response(),
     };
     // A resume from too far back (or from 0) is not replayed: the tab is told to reset.
     let mut first = Vec::new();
@@ -80,14 +83,14 @@ async fn events(
     };
     let prefs = match crate::notifications::service::prefs(&state.db, &actor).await {
         Ok(p) => p,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(e)).into_response(),
+        Err(e) => return e.into_response(),
     };
     let reader = AgentReader {
         db: state.db.clone(),
         actor: Arc::new(actor),
         prefs: Mutex::new(prefs),
         session_id: session.id().map(|i| i.to_string()),
-        _slot: slot,
+        _slots: (slot, address_slot),
     };
     sse::stream_after(after, live, reader, first).into_response()
 }
@@ -104,8 +107,8 @@ struct AgentReader {
     /// The session the stream was opened with: once it is gone (logged out everywhere, a
     /// new password), the stream ends at its next heartbeat.
     session_id: Option<String>,
-    /// Given back when the stream ends.
-    _slot: sse::Slot,
+    /// Its user's and its address's stream slots, given back when the stream ends.
+    _slots: (sse::Slot<uuid::Uuid>, sse::Slot<std::net::IpAddr>),
 }
 
 impl sse::Reader for AgentReader {

@@ -5,6 +5,7 @@
 use super::push::{self, Subscription};
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
+use crate::backend::http::Body;
 use crate::backend::state::AppState;
 use crate::conversation::presence;
 use crate::error::AppError;
@@ -77,7 +78,7 @@ async fn key(State(state): State<AppState>, session: Session) -> Response {
 async fn subscribe(
     State(state): State<AppState>,
     session: Session,
-    Json(s): Json<Subscription>,
+    Body(s): Body<Subscription>,
 ) -> Response {
     let actor = match signed_in(&state, &session).await {
         Ok(a) => a,
@@ -97,7 +98,7 @@ struct Unsubscribe {
 async fn unsubscribe(
     State(state): State<AppState>,
     session: Session,
-    Json(u): Json<Unsubscribe>,
+    Body(u): Body<Unsubscribe>,
 ) -> Response {
     let actor = match signed_in(&state, &session).await {
         Ok(a) => a,
@@ -115,7 +116,7 @@ struct Focus {
 }
 
 /// An inbox tab came to the front (it says so again while it stays there) or left it.
-async fn focus(State(state): State<AppState>, session: Session, Json(f): Json<Focus>) -> Response {
+async fn focus(State(state): State<AppState>, session: Session, Body(f): Body<Focus>) -> Response {
     let actor = match signed_in(&state, &session).await {
         Ok(a) => a,
         Err(r) => return r,

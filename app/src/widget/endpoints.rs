@@ -4,6 +4,7 @@
 use super::service;
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
+use crate::backend::http::{too_many, too_many_streams, Body, Params};
 use crate::backend::state::AppState;
 use crate::chatbot::model::{PlaybookSettings, RuleOp};
 use crate::conversation::feed::{self, Batch, Scope};
@@ -11,7 +12,7 @@ use crate::conversation::flow::AnswerInput;
 use crate::error::AppError;
 use crate::ui::text::escape_html;
 use axum::{
-    extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -77,15 +78,10 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-fn error_response(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
-}
-
 fn reply<T: serde::Serialize>(r: Result<T, AppError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
-        Err(e) => error_response(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -127,7 +123,7 @@ fn settings_of_key(p: &crate::backend::entities::playbook::Model) -> PlaybookSet
 /// Loading it records where and when (F1.7); the loader also reports the full page URL.
 async fn loader(
     State(state): State<AppState>,
-    Query(q): Query<LoaderQuery>,
+    Params(q): Params<LoaderQuery>,
     headers: HeaderMap,
 ) -> Response {
     let js = |status: StatusCode, body: String| {
@@ -221,24 +217,24 @@ async fn loader(
 async fn seen(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Query(q): Query<LoaderQuery>,
-) -> StatusCode {
+    Params(q): Params<LoaderQuery>,
+) -> Response {
     let (Some(key), Some(url)) = (q.p, service::clean_url(q.u.as_deref())) else {
-        return StatusCode::BAD_REQUEST;
+        return StatusCode::BAD_REQUEST.into_response();
     };
-    if !state
+    if let Err(wait) = state
         .visitor_limits
         .per_visitor
-        .allow(&format!("seen {}", addr.ip()))
+        .check(&format!("seen {}", addr.ip()))
     {
-        return StatusCode::TOO_MANY_REQUESTS;
+        return too_many("Too many reports from this address.", wait);
     }
     // A page of a site not on the allow-list is recorded apart (the editor says the widget
     // was refused there), never as "Installed".
     match crate::chatbot::service::record_load(&state.db, &key, Some(&url)).await {
-        Ok(true) => StatusCode::NO_CONTENT,
-        Ok(false) => StatusCode::NOT_FOUND,
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -255,12 +251,12 @@ struct FrameQuery {
 async fn frame(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    Query(q): Query<FrameQuery>,
+    Params(q): Params<FrameQuery>,
 ) -> Response {
     let p = match crate::chatbot::service::by_key(&state.db, &key).await {
         Ok(Some(p)) if p.active => p,
         Ok(_) => return (StatusCode::NOT_FOUND, "This chat is not available.").into_response(),
-        Err(e) => return error_response(e),
+        Err(e) => return e.into_response(),
     };
     let s = settings_of_key(&p);
     let ancestors = if s.allowed_sites.is_empty() {
@@ -372,22 +368,15 @@ async fn frame_css() -> Response {
     asset("text/css; charset=utf-8", FRAME_STYLESHEET.clone())
 }
 
-/// Counts one visitor request against the per-address and per-visitor limits (R7).
-fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(), AppError> {
-    let too_many = || {
-        AppError::TooManyRequests("Too many messages at once. Wait a moment and try again.".into())
-    };
-    if !state
-        .visitor_limits
-        .per_address
-        .allow(&addr.ip().to_string())
-    {
-        return Err(too_many());
-    }
+/// Counts one visitor request against the per-address and per-visitor limits (R7); over
+/// either, the 429 to send (with `Retry-After`).
+#[allow(clippy::result_large_err)]
+fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(), Response> {
+    let refuse = |wait| too_many("Too many messages at once. Wait a moment and try again.", wait);
+    let limits = &state.visitor_limits;
+    limits.per_address.check(&addr.ip().to_string()).map_err(refuse)?;
     if let Some(t) = token {
-        if !state.visitor_limits.per_visitor.allow(t) {
-            return Err(too_many());
-        }
+        limits.per_visitor.check(t).map_err(refuse)?;
     }
     Ok(())
 }
@@ -402,11 +391,22 @@ struct StartBody {
 async fn start(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Json(b): Json<StartBody>,
+    Body(b): Body<StartBody>,
 ) -> Response {
+    if let Err(r) = limit(&state, &addr, b.token.as_deref()) {
+        return r;
+    }
+    // A visitor token starts a bounded number of conversations an hour.
+    if let Some(t) = b.token.as_deref() {
+        if let Err(wait) = state.visitor_limits.conversations.check(t) {
+            return too_many(
+                "You have started many conversations in a short time. Please continue in this one or try again later.",
+                wait,
+            );
+        }
+    }
     reply(
         async {
-            limit(&state, &addr, b.token.as_deref())?;
             service::start(&state.db, &b.key, b.token.as_deref(), b.page_url.as_deref()).await
         }
         .await,
@@ -423,11 +423,13 @@ struct ResumeBody {
 async fn resume(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Json(b): Json<ResumeBody>,
+    Body(b): Body<ResumeBody>,
 ) -> Response {
+    if let Err(r) = limit(&state, &addr, Some(&b.token)) {
+        return r;
+    }
     reply(
         async {
-            limit(&state, &addr, Some(&b.token))?;
             service::resume(
                 &state.db,
                 &b.token,
@@ -452,11 +454,13 @@ struct AnswerBody {
 async fn answer(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Json(b): Json<AnswerBody>,
+    Body(b): Body<AnswerBody>,
 ) -> Response {
+    if let Err(r) = limit(&state, &addr, Some(&b.token)) {
+        return r;
+    }
     reply(
         async {
-            limit(&state, &addr, Some(&b.token))?;
             service::answer(
                 &state.db,
                 &b.token,
@@ -481,11 +485,13 @@ struct SendBody {
 async fn send(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Json(b): Json<SendBody>,
+    Body(b): Body<SendBody>,
 ) -> Response {
+    if let Err(r) = limit(&state, &addr, Some(&b.token)) {
+        return r;
+    }
     reply(
         async {
-            limit(&state, &addr, Some(&b.token))?;
             service::send(
                 &state.writer,
                 &b.token,
@@ -510,19 +516,22 @@ struct EventsQuery {
 async fn events(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Query(q): Query<EventsQuery>,
+    Params(q): Params<EventsQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(e) = limit(&state, &addr, Some(&q.t)) {
-        return error_response(e);
+    if let Err(r) = limit(&state, &addr, Some(&q.t)) {
+        return r;
     }
+    let Some(address_slot) = state.address_streams.take(addr.ip()) else {
+        return too_many_streams();
+    };
     // Check the pair now, so a wrong token gets a clear refusal and not an empty stream.
     if let Err(e) = service::check(&state.db, &q.t, &q.c).await {
-        return error_response(e);
+        return e.into_response();
     }
     let conversation_id = match uuid::Uuid::parse_str(&q.c) {
         Ok(id) => id,
-        Err(_) => return error_response(AppError::NotFound("No such conversation.".into())),
+        Err(_) => return AppError::NotFound("No such conversation.".into()).into_response(),
     };
     let live = state
         .realtime
@@ -531,6 +540,7 @@ async fn events(
     let reader = VisitorReader {
         db: state.db.clone(),
         conversation_id,
+        _address: address_slot,
     };
     sse::stream(after, live, reader).into_response()
 }
@@ -540,6 +550,8 @@ async fn events(
 struct VisitorReader {
     db: sea_orm::DatabaseConnection,
     conversation_id: uuid::Uuid,
+    /// Counts this stream against its address's cap while it is open.
+    _address: sse::Slot<std::net::IpAddr>,
 }
 
 impl sse::Reader for VisitorReader {

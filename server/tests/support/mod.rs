@@ -21,15 +21,18 @@ impl TestApp {
 
     /// As `spawn`, with `LEADLINE_PUBLIC_URL` set.
     pub async fn spawn_with_public_url(db: TestDatabase, public_url: Option<&str>) -> Self {
-        let config = Config {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: std::env::temp_dir(),
-            database_url: db.url.clone(),
-            database_schema: db.schema.clone(),
-            public_url: public_url.map(str::to_string),
-            // The Web Push test runs its own push service on a loopback port.
-            push_loopback: true,
-        };
+        let public_url = public_url.map(str::to_string);
+        Self::spawn_with(db, move |c| c.public_url = public_url).await
+    }
+
+    /// As `spawn`, with the configuration changed by `edit` first.
+    pub async fn spawn_with(db: TestDatabase, edit: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), &db.url);
+        config.data_dir = std::env::temp_dir();
+        config.database_schema = db.schema.clone();
+        // The Web Push test runs its own push service on a loopback port.
+        config.push_loopback = true;
+        edit(&mut config);
         let conn = server::open_database(&config)
             .await
             .expect("database opens");
@@ -142,6 +145,12 @@ impl Drop for TestApp {
     }
 }
 
+/// A real 2×2 PNG (uploads are decoded, so a test image must be one).
+pub const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x10\x50\x30\x00\x22\x06\x08\x05\x00\x0a\x0e\x01\x81\x56\x33\xee\xf3\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
+/// A real 1×1 GIF.
+pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+
 /// Keeps the `leadline_session` cookie between requests, like a browser would.
 pub struct Client {
     pub base: String,
@@ -153,6 +162,8 @@ impl Client {
     fn remember(&mut self, r: &Response) {
         for value in r.headers().get_all(header::SET_COOKIE) {
             let Ok(v) = value.to_str() else { continue };
+            // Behind https the cookie is `__Host-leadline_session`.
+            let v = v.strip_prefix("__Host-").unwrap_or(v);
             if let Some(rest) = v.strip_prefix("leadline_session=") {
                 let id = rest.split(';').next().unwrap_or("").to_string();
                 let expired = v.contains("Max-Age=0") || id.is_empty();
@@ -163,7 +174,11 @@ impl Client {
 
     fn with_cookie(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.cookie {
-            Some(c) => b.header(header::COOKIE, format!("leadline_session={c}")),
+            // Under both names: the server reads the one it sets.
+            Some(c) => b.header(
+                header::COOKIE,
+                format!("leadline_session={c}; __Host-leadline_session={c}"),
+            ),
             None => b,
         }
     }
@@ -231,6 +246,20 @@ impl Client {
             .with_cookie(self.http.post(format!("{}/api/{endpoint}", self.base)))
             .header("sec-fetch-site", "same-origin")
             .json(body)
+            .send()
+            .await
+            .unwrap();
+        self.remember(&r);
+        r
+    }
+
+    /// POSTs `body` as `content_type` to `path`.
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: &str) -> Response {
+        let r = self
+            .with_cookie(self.http.post(format!("{}{path}", self.base)))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.to_string())
             .send()
             .await
             .unwrap();

@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use futures::Stream;
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
@@ -25,39 +26,49 @@ pub const REPLAY_WINDOW: i64 = 1000;
 /// How many event streams one user may hold open on one server (their tabs).
 pub const STREAMS_PER_USER: usize = 20;
 
-/// The open streams per user of this process; a slot is given back when its stream ends.
-#[derive(Default)]
-pub struct StreamSlots(std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>);
-
-/// One open stream's slot.
-pub struct Slot {
-    slots: Arc<StreamSlots>,
-    user: uuid::Uuid,
+/// The open streams per key (a user, a client address) of this process, at most `limit`
+/// each; a slot is given back when its stream ends.
+pub struct StreamSlots<K: Hash + Eq + Clone> {
+    limit: usize,
+    open: std::sync::Mutex<std::collections::HashMap<K, usize>>,
 }
 
-impl StreamSlots {
-    /// A slot for one more stream of `user`, unless they hold `STREAMS_PER_USER` already.
-    pub fn take(self: &Arc<Self>, user: uuid::Uuid) -> Option<Slot> {
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(user).or_insert(0);
-        if *n >= STREAMS_PER_USER {
+/// One open stream's slot.
+pub struct Slot<K: Hash + Eq + Clone> {
+    slots: Arc<StreamSlots<K>>,
+    key: K,
+}
+
+impl<K: Hash + Eq + Clone> StreamSlots<K> {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            open: Default::default(),
+        }
+    }
+
+    /// A slot for one more stream of `key`, unless it holds `limit` already.
+    pub fn take(self: &Arc<Self>, key: K) -> Option<Slot<K>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(key.clone()).or_insert(0);
+        if *n >= self.limit {
             return None;
         }
         *n += 1;
         Some(Slot {
             slots: self.clone(),
-            user,
+            key,
         })
     }
 }
 
-impl Drop for Slot {
+impl<K: Hash + Eq + Clone> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut open = self.slots.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.user) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.key) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                open.remove(&self.user);
+                open.remove(&self.key);
             }
         }
     }
