@@ -57,7 +57,10 @@ impl AppError {
             format!("\"{v}\" is not one of the accepted values")
         } else if detail.contains("invalid type") || detail.contains("invalid value") {
             "a field has a value of the wrong kind".to_string()
-        } else if detail.contains("EOF") || detail.contains("expected value") || detail.contains("key must be") {
+        } else if detail.contains("EOF")
+            || detail.contains("expected value")
+            || detail.contains("key must be")
+        {
             "it is not well-formed".to_string()
         } else {
             "a field is missing or has the wrong kind of value".to_string()

@@ -37,7 +37,10 @@ fn var(name: &str) -> Option<String> {
 }
 
 /// A whole number from `name` (at least 1), or `default`.
-fn number<T: std::str::FromStr + PartialOrd + From<u8>>(name: &str, default: T) -> Result<T, String> {
+fn number<T: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    default: T,
+) -> Result<T, String> {
     match var(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<T>() {
@@ -55,9 +58,7 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
         .map(|p| {
             p.parse::<IpNet>()
                 .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    format!("LEADLINE_TRUSTED_PROXIES: not an address or CIDR: {p}")
-                })
+                .map_err(|_| format!("LEADLINE_TRUSTED_PROXIES: not an address or CIDR: {p}"))
         })
         .collect()
 }
@@ -98,7 +99,10 @@ impl Config {
         let public_url = var("LEADLINE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
         let d = Limits::default();
         let limits = Limits {
-            visitor_per_address: number("LEADLINE_LIMIT_VISITOR_PER_ADDRESS", d.visitor_per_address)?,
+            visitor_per_address: number(
+                "LEADLINE_LIMIT_VISITOR_PER_ADDRESS",
+                d.visitor_per_address,
+            )?,
             visitor_per_token: number("LEADLINE_LIMIT_VISITOR_PER_TOKEN", d.visitor_per_token)?,
             conversations_per_hour: number(
                 "LEADLINE_LIMIT_CONVERSATIONS_PER_HOUR",
@@ -115,7 +119,9 @@ impl Config {
             )?,
             login_per_email: number("LEADLINE_LIMIT_LOGIN_PER_EMAIL", d.login_per_email)?,
         };
-        let hours = |name, default: u32| number(name, default).map(|h| Duration::from_secs(u64::from(h) * 3600));
+        let hours = |name, default: u32| {
+            number(name, default).map(|h| Duration::from_secs(u64::from(h) * 3600))
+        };
         Ok(Self {
             addr,
             data_dir,

@@ -4,7 +4,7 @@ pub mod config;
 pub mod listen;
 pub mod middleware;
 
-use app::backend::{db, sessions::DbSessionStore, state::AppState};
+use app::backend::{db, http::Routes, sessions::DbSessionStore, state::AppState};
 use app::{shell, App};
 use axum::{
     extract::State, http::StatusCode, middleware as mw, response::IntoResponse, routing::get,
@@ -51,6 +51,33 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, String
     Ok(conn)
 }
 
+/// Writes a consistent copy of the SQLite database to `file` while the server runs
+/// (`VACUUM INTO`: one read transaction, so the copy is the database as of one moment, with
+/// every message committed before it). PostgreSQL is backed up with its own tools.
+pub async fn backup(db: &DatabaseConnection, file: &std::path::Path) -> Result<(), String> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Err(
+            "backup copies the SQLite database; back up PostgreSQL with pg_dump \
+                    (see the README)"
+                .into(),
+        );
+    }
+    if file.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            file.display()
+        ));
+    }
+    let path = file
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", file.display()))?;
+    db.execute_unprepared(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+        .await
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    Ok(())
+}
+
 /// Readiness: the database answers and every migration this binary knows is applied (a load
 /// balancer sends traffic only then). `/healthz` is liveness: the process answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -79,6 +106,26 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// Every plain HTTP route (server functions and pages are added by Leptos): the router
+/// serves them and the authorization test probes each one.
+pub fn endpoints() -> Routes {
+    Routes::default()
+        .route("GET", "/healthz", get(healthz))
+        .route("GET", "/readyz", get(readyz))
+        .merge(app::chatbot::endpoints::routes())
+        .merge(app::widget::endpoints::routes())
+        .merge(app::inbox::endpoints::routes())
+        .merge(app::notifications::endpoints::routes())
+}
+
+/// Every page path the app renders (for the route inventory).
+pub fn page_paths() -> Vec<String> {
+    generate_route_list(App)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect()
+}
+
 /// How long a request body may pause (no bytes arriving) before it is given up on.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -103,13 +150,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::days(14)),
         ));
     let options = state.leptos_options.clone();
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .merge(app::chatbot::endpoints::routes())
-        .merge(app::widget::endpoints::routes())
-        .merge(app::inbox::endpoints::routes())
-        .merge(app::notifications::endpoints::routes())
+    endpoints()
+        .into_router()
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
@@ -130,7 +172,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         // A body that stops arriving (shorter than its Content-Length) is given up on, and
         // no body is larger than MAX_BODY (uploads are 2 MB; routes set lower limits).
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_TIMEOUT,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state)
 }

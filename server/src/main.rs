@@ -25,6 +25,8 @@ enum Command {
     Serve,
     /// Run migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    Backup { file: std::path::PathBuf },
     /// Create the company and its first admin; the password is read as one line from stdin.
     Setup {
         #[arg(long)]
@@ -44,14 +46,17 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LEADLINE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -74,6 +79,13 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::Backup { file } => match server::backup(&db, &file).await {
+            Ok(()) => {
+                println!("Backed up to {}.", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
         Command::Migrate => {
             println!("Database is up to date.");
             ExitCode::SUCCESS

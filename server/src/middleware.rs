@@ -336,7 +336,8 @@ mod tests {
     fn the_client_is_the_rightmost_untrusted_hop() {
         let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let trusted = |ip: &IpAddr| proxies.iter().any(|p| p.contains(ip));
-        let hops = |v: &'static str| forwarded_client(&headers(&[("x-forwarded-for", v)]), &trusted);
+        let hops =
+            |v: &'static str| forwarded_client(&headers(&[("x-forwarded-for", v)]), &trusted);
         let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
         // The client may write anything on the left; the proxy appends the address it saw.
         assert_eq!(hops("6.6.6.6, 203.0.113.9"), ip("203.0.113.9"));

@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{Client, TestApp, GIF, PNG};
 
-
 /// Admin, an agent without the permission, and an editor with it.
 async fn people(app: &TestApp) -> (Client, Client, Client) {
     let mut admin = app.setup_admin().await;
@@ -216,7 +215,10 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
         // Not images, however they start: a GIF header before HTML, a PNG header that
         // declares 50,000 × 50,000 pixels (1 KB that would take 10 GB to decode).
         let r = admin
-            .post_bytes("/api/uploads", b"GIF89a<html><script>alert(1)</script></html>".to_vec())
+            .post_bytes(
+                "/api/uploads",
+                b"GIF89a<html><script>alert(1)</script></html>".to_vec(),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         // (Its "width" and "height" are the bytes of "<h" and "tm".)
@@ -257,11 +259,20 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
         assert_eq!(r.headers()["content-type"], "image/png");
         assert_eq!(r.headers()["content-disposition"], "inline");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-        assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("sandbox") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
         let served = r.bytes().await.unwrap().to_vec();
         assert!(served.starts_with(b"\x89PNG\r\n\x1a\n"));
-        assert!(!served.windows(7).any(|w| w == b"<script"), "nothing but pixels");
+        assert!(
+            !served.windows(7).any(|w| w == b"<script"),
+            "nothing but pixels"
+        );
         assert_eq!(
             visitor.get("/uploads/not-an-id").await.status(),
             StatusCode::NOT_FOUND

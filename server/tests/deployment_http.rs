@@ -15,8 +15,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn assert_unreadable(r: reqwest::Response, what: &str) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{what}");
     let body = r.text().await.unwrap();
-    assert!(body.contains("The request could not be read"), "{what}: {body}");
-    for leak in ["struct", "Body", "Folder", "SavePlaybook", "serde", "expected", "::"] {
+    assert!(
+        body.contains("The request could not be read"),
+        "{what}: {body}"
+    );
+    for leak in [
+        "struct",
+        "Body",
+        "Folder",
+        "SavePlaybook",
+        "serde",
+        "expected",
+        "::",
+    ] {
         assert!(!body.contains(leak), "{what}: {leak:?} in {body}");
     }
 }
@@ -95,9 +106,16 @@ async fn behind_a_trusted_proxy_the_client_is_the_forwarded_address_and_only_the
         StatusCode::TOO_MANY_REQUESTS,
         "the rightmost untrusted hop is the client, whatever is written before it"
     );
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=20).contains(&wait), "Retry-After {wait}");
-    assert_eq!(start("203.0.113.2").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        start("203.0.113.2").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     // A trusted proxy saying https: HSTS, and cookies only over https.
     let r = http
         .post(format!("{}/api/account/setup", app.base))
@@ -170,7 +188,11 @@ async fn event_streams_per_address_and_conversations_per_visitor_are_bounded() {
         let r = admin_stream_from(&app.base, &admin, [127, 0, 3, 1]).await;
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{kind}");
         let elsewhere = from([127, 0, 3, 2]).get(&url).send().await.unwrap();
-        assert_eq!(elsewhere.status(), StatusCode::OK, "{kind}: another address");
+        assert_eq!(
+            elsewhere.status(),
+            StatusCode::OK,
+            "{kind}: another address"
+        );
         // A closed stream gives its place back.
         drop(first);
         let mut again = StatusCode::TOO_MANY_REQUESTS;
@@ -196,7 +218,11 @@ async fn event_streams_per_address_and_conversations_per_visitor_are_bounded() {
         assert_eq!(start().await.unwrap().status(), StatusCode::OK, "{kind}");
         let r = start().await.unwrap();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{kind}");
-        let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(wait > 60, "{kind}: an hour's quota refills slowly: {wait}");
         let body: Value = r.json().await.unwrap();
         assert!(
@@ -240,7 +266,10 @@ async fn until_closed(
             ),
         }
     }
-    (started.elapsed(), String::from_utf8_lossy(&got).into_owned())
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&got).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -249,15 +278,25 @@ async fn slow_clients_are_let_go() {
     let addr = app.base.trim_start_matches("http://").to_string();
     // A head without its final blank line.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     let (took, _) = until_closed("a head without its end", &mut tcp, Duration::from_secs(20)).await;
-    assert!(took >= Duration::from_secs(5), "not before its time: {took:?}");
+    assert!(
+        took >= Duration::from_secs(5),
+        "not before its time: {took:?}"
+    );
     // The same on the second request of a kept-alive connection.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
-    let (_, got) = until_closed("a second head without its end", &mut tcp, Duration::from_secs(20)).await;
+    let (_, got) = until_closed(
+        "a second head without its end",
+        &mut tcp,
+        Duration::from_secs(20),
+    )
+    .await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
     // A body shorter than its Content-Length.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -268,7 +307,10 @@ async fn slow_clients_are_let_go() {
     .await
     .unwrap();
     let (_, got) = until_closed("a short body", &mut tcp, Duration::from_secs(20)).await;
-    assert!(got.starts_with("HTTP/1.1 4"), "answered, as an error: {got}");
+    assert!(
+        got.starts_with("HTTP/1.1 4"),
+        "answered, as an error: {got}"
+    );
     // An enormous head is refused, not buffered.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let mut head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec();

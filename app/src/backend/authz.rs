@@ -75,7 +75,10 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), AppError> {
     let ends = time::OffsetDateTime::now_utc().unix_timestamp()
         + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(ENDS_KEY, ends).await.map_err(session_error)?;
+    session
+        .insert(ENDS_KEY, ends)
+        .await
+        .map_err(session_error)?;
     session
         .insert(USER_KEY, user_id.to_string())
         .await

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
     }
 }
@@ -21,7 +22,8 @@ impl IntoResponse for AppError {
 pub fn too_many(message: &str, wait: Duration) -> Response {
     let mut r = AppError::TooManyRequests(message.to_string()).into_response();
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     r
 }
 
@@ -63,5 +65,62 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
             Err(e) => Err(AppError::unreadable(&e.body_text()).into_response()),
         }
+    }
+}
+
+/// A router that lists what it serves: every plain HTTP route is added through it, so the
+/// authorization test (which probes every listed route) cannot miss a new one.
+pub struct Routes {
+    router: axum::Router<crate::backend::state::AppState>,
+    listed: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self {
+            router: axum::Router::new(),
+            listed: Vec::new(),
+        }
+    }
+}
+
+impl Routes {
+    /// Serves `path` for `method` ("GET", "POST") with `handler` (a method router, which may
+    /// carry its own layers).
+    pub fn route(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        handler: axum::routing::MethodRouter<crate::backend::state::AppState>,
+    ) -> Self {
+        self.router = self.router.route(path, handler);
+        self.listed.push((method, path));
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.listed.extend(other.listed);
+        self
+    }
+
+    /// Applies `f` (a layer) to the routes so far.
+    pub fn map(
+        mut self,
+        f: impl FnOnce(
+            axum::Router<crate::backend::state::AppState>,
+        ) -> axum::Router<crate::backend::state::AppState>,
+    ) -> Self {
+        self.router = f(self.router);
+        self
+    }
+
+    /// (method, path) of every route.
+    pub fn listed(&self) -> &[(&'static str, &'static str)] {
+        &self.listed
+    }
+
+    pub fn into_router(self) -> axum::Router<crate::backend::state::AppState> {
+        self.router
     }
 }

@@ -60,11 +60,15 @@ impl std::fmt::Debug for Limit {
 
 impl Limit {
     pub fn per_minute(n: u32) -> Self {
-        Self::new(Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)))
+        Self::new(Quota::per_minute(
+            NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN),
+        ))
     }
 
     pub fn per_hour(n: u32) -> Self {
-        Self::new(Quota::per_hour(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)))
+        Self::new(Quota::per_hour(
+            NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN),
+        ))
     }
 
     fn new(quota: Quota) -> Self {
@@ -188,7 +192,10 @@ mod tests {
         let l = Limit::per_minute(3);
         assert!(l.check("a").is_ok() && l.check("a").is_ok() && l.check("a").is_ok());
         let wait = l.check("a").unwrap_err();
-        assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(10) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         assert!(l.check("b").is_ok(), "another key has its own");
     }
 

@@ -23,6 +23,15 @@ impl TestDatabase {
         }
     }
 
+    /// The SQLite database in `file` (kept: the caller owns it).
+    pub fn sqlite_file(file: &std::path::Path) -> Self {
+        Self {
+            url: format!("sqlite://{}", file.display()),
+            schema: None,
+            dir: None,
+        }
+    }
+
     pub fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("leadline-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("the temp directory is writable");

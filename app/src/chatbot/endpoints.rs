@@ -1,7 +1,7 @@
 //! Plain HTTP endpoints of the chatbot area: image upload and download.
 use super::images::MAX_IMAGE_BYTES;
 use super::service;
-use crate::backend::{authz::actor_from_session, state::AppState};
+use crate::backend::{authz::actor_from_session, http::Routes, state::AppState};
 use crate::error::AppError;
 use axum::{
     body::Bytes,
@@ -9,19 +9,20 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
-    Json, Router,
+    Json,
 };
 use tower_sessions::Session;
 
 /// Routes of this area, to merge into the application router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::default()
         .route(
+            "POST",
             "/api/uploads",
             // Room for the 2 MB limit plus a little, so an oversize image gets our message.
             post(upload).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES + 1024)),
         )
-        .route("/uploads/{id}", get(download))
+        .route("GET", "/uploads/{id}", get(download))
 }
 
 /// Upload an image (the raw bytes are the body). Answers `{"id": "…", "url": "/uploads/…"}`.
@@ -56,7 +57,10 @@ async fn download(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             (
                 [
                     (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                    (header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition)),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_static(disposition),
+                    ),
                     (
                         header::CONTENT_SECURITY_POLICY,
                         HeaderValue::from_static("default-src 'none'; sandbox"),

@@ -4,9 +4,9 @@
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
 use crate::backend::entities::{session, user};
+use crate::backend::http::{too_many, too_many_streams, Params, Routes};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
-use crate::backend::http::{too_many, too_many_streams, Params};
 use crate::backend::state::AppState;
 use crate::conversation::feed::{self, Batch, Scope};
 use crate::conversation::{presence, ConversationState, EventPayload};
@@ -17,7 +17,6 @@ use axum::{
     http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
@@ -26,8 +25,8 @@ use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/events", get(events))
+pub fn routes() -> Routes {
+    Routes::default().route("GET", "/api/events", get(events))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 use super::push::{self, Subscription};
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
-use crate::backend::http::Body;
+use crate::backend::http::{Body, Routes};
 use crate::backend::state::AppState;
 use crate::conversation::presence;
 use crate::error::AppError;
@@ -14,7 +14,7 @@ use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -22,14 +22,14 @@ use tower_sessions::Session;
 const NOTIFY_JS: &str = include_str!("assets/notify.js");
 const SERVICE_WORKER_JS: &str = include_str!("assets/sw.js");
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/notify.js", get(notify_js))
-        .route("/sw.js", get(service_worker))
-        .route("/api/push/key", get(key))
-        .route("/api/push/subscribe", post(subscribe))
-        .route("/api/push/unsubscribe", post(unsubscribe))
-        .route("/api/notifications/focus", post(focus))
+pub fn routes() -> Routes {
+    Routes::default()
+        .route("GET", "/notify.js", get(notify_js))
+        .route("GET", "/sw.js", get(service_worker))
+        .route("GET", "/api/push/key", get(key))
+        .route("POST", "/api/push/subscribe", post(subscribe))
+        .route("POST", "/api/push/unsubscribe", post(unsubscribe))
+        .route("POST", "/api/notifications/focus", post(focus))
 }
 
 fn script(body: &'static str) -> Response {

@@ -2,9 +2,9 @@
 //! `/widget/frame/{key}` with its script and stylesheet, and the visitor API
 //! `/api/visitor/…` the frame calls (rate-limited per visitor and per address, R7).
 use super::service;
+use crate::backend::http::{too_many, too_many_streams, Body, Params, Routes};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
-use crate::backend::http::{too_many, too_many_streams, Body, Params};
 use crate::backend::state::AppState;
 use crate::chatbot::model::{PlaybookSettings, RuleOp};
 use crate::conversation::feed::{self, Batch, Scope};
@@ -16,7 +16,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -62,20 +62,20 @@ fn compact(js: &str) -> String {
 /// Visitor API bodies are small: a message is at most 4,000 characters.
 const MAX_BODY_BYTES: usize = 32 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/widget/loader.js", get(loader))
-        .route("/widget/seen", post(seen))
-        .route("/widget/frame/{key}", get(frame))
-        .route("/widget/preview", get(preview))
-        .route("/widget/frame.js", get(frame_js))
-        .route("/widget/frame.css", get(frame_css))
-        .route("/api/visitor/start", post(start))
-        .route("/api/visitor/resume", post(resume))
-        .route("/api/visitor/answer", post(answer))
-        .route("/api/visitor/messages", post(send))
-        .route("/api/visitor/events", get(events))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+pub fn routes() -> Routes {
+    Routes::default()
+        .route("GET", "/widget/loader.js", get(loader))
+        .route("POST", "/widget/seen", post(seen))
+        .route("GET", "/widget/frame/{key}", get(frame))
+        .route("GET", "/widget/preview", get(preview))
+        .route("GET", "/widget/frame.js", get(frame_js))
+        .route("GET", "/widget/frame.css", get(frame_css))
+        .route("POST", "/api/visitor/start", post(start))
+        .route("POST", "/api/visitor/resume", post(resume))
+        .route("POST", "/api/visitor/answer", post(answer))
+        .route("POST", "/api/visitor/messages", post(send))
+        .route("GET", "/api/visitor/events", get(events))
+        .map(|r| r.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
 }
 
 fn reply<T: serde::Serialize>(r: Result<T, AppError>) -> Response {
@@ -372,9 +372,17 @@ async fn frame_css() -> Response {
 /// either, the 429 to send (with `Retry-After`).
 #[allow(clippy::result_large_err)]
 fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(), Response> {
-    let refuse = |wait| too_many("Too many messages at once. Wait a moment and try again.", wait);
+    let refuse = |wait| {
+        too_many(
+            "Too many messages at once. Wait a moment and try again.",
+            wait,
+        )
+    };
     let limits = &state.visitor_limits;
-    limits.per_address.check(&addr.ip().to_string()).map_err(refuse)?;
+    limits
+        .per_address
+        .check(&addr.ip().to_string())
+        .map_err(refuse)?;
     if let Some(t) = token {
         limits.per_visitor.check(t).map_err(refuse)?;
     }

@@ -1,5 +1,5 @@
 //! The Users page (F6.3): list users, "Add user", change role and permission, deactivate.
-use crate::account::api::{list_users, AddUser, SetUserActive, UpdateUser};
+use crate::account::api::{list_users, AddUser, SetUserActive, SetUserPassword, UpdateUser};
 use crate::account::Me;
 use crate::account::{Role, UserRow};
 use crate::ui::forms::{field_error, form_error, FormError, TextField};
@@ -138,6 +138,13 @@ fn UserItem(
     } = row;
     let status = if active { "Active" } else { "Deactivated" };
     let edit_id = id.clone();
+    let password_id = id.clone();
+    // Its own action: the message belongs to this user's row.
+    let set_password = ServerAction::<SetUserPassword>::new();
+    let password_value = set_password.value();
+    let input_id = format!("user-password-{id}");
+    let error_id = format!("{input_id}-error");
+    let password_label = format!("New password for {name}");
     view! {
         <li class="user-item" class:inactive=!active>
             <div class="user-who">
@@ -165,6 +172,22 @@ fn UserItem(
                 <input type="hidden" name="user_id" value=id/>
                 <input type="hidden" name="active" value=if active { "false" } else { "true" }/>
                 <button type="submit">{if active { "Deactivate" } else { "Reactivate" }}</button>
+            </ActionForm>
+            // An admin sets a new password; every session of that user ends (F6).
+            <ActionForm action=set_password attr:class="user-password">
+                <input type="hidden" name="user_id" value=password_id/>
+                <label for=input_id.clone()>{password_label}</label>
+                <input id=input_id type="password" name="password" autocomplete="new-password"
+                    minlength=crate::domain::MIN_PASSWORD_CHARS.to_string()
+                    maxlength=crate::domain::MAX_PASSWORD_CHARS.to_string()
+                    aria-describedby=error_id.clone()/>
+                <button type="submit" disabled=move || set_password.pending().get()>"Set password"</button>
+                <p id=error_id class="form-error" role="alert">
+                    {move || password_value.get().and_then(Result::err).map(|e| e.to_string())}
+                </p>
+                <Show when=move || matches!(password_value.get(), Some(Ok(())))>
+                    <p class="saved" role="status">"Password set. Their sessions were logged out."</p>
+                </Show>
             </ActionForm>
         </li>
     }
