@@ -3,6 +3,7 @@
 pub mod config;
 pub mod listen;
 pub mod middleware;
+pub mod site;
 
 use app::backend::{db, http::Routes, sessions::DbSessionStore, state::AppState};
 use app::{shell, App};
@@ -154,6 +155,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .into_router()
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(mw::from_fn_with_state(
+            std::sync::Arc::new(std::path::PathBuf::from(
+                state.leptos_options.site_root.to_string(),
+            )),
+            site::embedded,
+        ))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))
         .layer(session_layer)
         .layer(mw::from_fn_with_state(

@@ -10,8 +10,13 @@
   try {
     navigator.sendBeacon(C.o + "/widget/seen?p=" + C.k + "&u=" + encodeURIComponent(href));
   } catch (e) {}
-  /* A site not on the allow-list gets nothing (the server records it for the editor). */
-  if (C.a.length && C.a.indexOf(here) < 0) return;
+  /* A site not on the allow-list gets nothing (the server records it for the editor).
+     Plain loops, no Array methods: the host page may have replaced them. */
+  function listed(list, v) {
+    for (var i = 0; i < list.length; i++) if (list[i] === v) return 1;
+    return 0;
+  }
+  if (C.a.length && !listed(C.a, here)) return;
   function matches(u) {
     if (!C.r.length) return 1;
     for (var i = 0; i < C.r.length; i++) {
