@@ -34,9 +34,11 @@ test-rust:
 build-release: tools
 	cargo leptos build --release
 
+## The browser tests run the release binary alone: its site root does not exist, so the
+## wasm, script and stylesheet come from inside the binary (the one-binary install).
 test-e2e: build-release
 	cd end2end && LEADLINE_BIN="$(CARGO_TARGET_DIR)/release/leadline" \
-		LEPTOS_SITE_ROOT="$(CURDIR)/target/site" npx playwright test
+		LEPTOS_SITE_ROOT="$(CURDIR)/target/no-site-on-disk" npx playwright test
 
 ## The wasm target, cargo-leptos, wasm-bindgen and wasm-opt at the versions that work here.
 tools:

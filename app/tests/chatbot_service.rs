@@ -317,12 +317,13 @@ async fn uploads_are_sniffed_stored_and_usable_as_avatar() {
         let err = service::store_upload(&w.db, &w.editor, fake)
             .await
             .unwrap_err();
-        assert!(err.for_field("image").is_some(), "a PNG signature alone is not an image");
+        assert!(
+            err.for_field("image").is_some(),
+            "a PNG signature alone is not an image"
+        );
         // A real 2×2 PNG: stored as its pixels, encoded again.
         let png = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x10\x50\x30\x00\x22\x06\x08\x05\x00\x0a\x0e\x01\x81\x56\x33\xee\xf3\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82".to_vec();
-        let up = service::store_upload(&w.db, &w.editor, png)
-            .await
-            .unwrap();
+        let up = service::store_upload(&w.db, &w.editor, png).await.unwrap();
         let (kind, bytes) = service::load_upload(&w.db, &up).await.unwrap().unwrap();
         assert_eq!(kind.content_type(), "image/png");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));

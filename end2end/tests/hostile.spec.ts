@@ -96,18 +96,26 @@ test('a hostile host page can neither read the conversation nor break the chat',
 
     // The page cannot read the chat: the frame's document is closed to it, and nothing it
     // was sent carries the conversation.
-    const reach = await visitor.evaluate(() => {
+    // (Run in the page, the answer is left in the DOM: the page's JSON.parse is not JSON's.)
+    await visitor.evaluate(() => {
       const f = document.querySelector('iframe[title="Chat"]') as HTMLIFrameElement;
       let doc = 'closed';
       try { doc = f.contentDocument ? 'open' : 'closed'; } catch (e) { doc = 'closed'; }
       let storage = 'closed';
       try { storage = String((f.contentWindow as any).localStorage.length); } catch (e) { storage = 'closed'; }
-      return { doc, storage, seen: (window as any).__seen.join('\n') };
+      document.body.dataset.doc = doc;
+      document.body.dataset.storage = storage;
+      document.body.dataset.seen = (window as any).__seen.join('\n');
+      document.body.dataset.count = String((window as any).__seen.length);
     });
-    expect(reach.doc).toBe('closed');
-    expect(reach.storage).toBe('closed');
-    expect(reach.seen).not.toContain('Hello despite the hostile page');
-    expect(reach.seen).not.toContain(id);
+    const body = visitor.locator('body');
+    expect(await body.getAttribute('data-doc')).toBe('closed');
+    expect(await body.getAttribute('data-storage')).toBe('closed');
+    const seen = (await body.getAttribute('data-seen')) ?? '';
+    expect(Number(await body.getAttribute('data-count'))).toBeGreaterThan(10);
+    expect(seen).toContain('Forged preview');
+    expect(seen).not.toContain('Hello despite the hostile page');
+    expect(seen).not.toContain(id);
 
     // The widget framed from a site not on the allow-list never loads there (frame-ancestors).
     const evil = visitor.frames().find((f) => f.url().includes('/evil'));

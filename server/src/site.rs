@@ -23,7 +23,10 @@ pub async fn embedded(State(root): State<Arc<PathBuf>>, request: Request, next: 
         return next.run(request).await;
     }
     let path = request.uri().path().trim_start_matches('/');
-    if path.is_empty() || path.contains("..") || !path.rsplit('/').next().unwrap_or("").contains('.') {
+    if path.is_empty()
+        || path.contains("..")
+        || !path.rsplit('/').next().unwrap_or("").contains('.')
+    {
         return next.run(request).await;
     }
     if root.join(path).is_file() {

@@ -184,9 +184,10 @@ async fn event_streams_per_address_and_conversations_per_visitor_are_bounded() {
         let third = here.get(&url).send().await.unwrap();
         assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS, "{kind}");
         assert!(third.headers().contains_key("retry-after"), "{kind}");
-        // An agent's stream from the same address counts too.
+        // Agents' streams are capped per user instead (a call centre shares one address).
         let r = admin_stream_from(&app.base, &admin, [127, 0, 3, 1]).await;
-        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{kind}");
+        assert_eq!(r.status(), StatusCode::OK, "{kind}");
+        drop(r);
         let elsewhere = from([127, 0, 3, 2]).get(&url).send().await.unwrap();
         assert_eq!(
             elsewhere.status(),

@@ -283,7 +283,11 @@ async fn settings_are_checked_and_scoped() {
                 &[("kind", "everything"), ("on", "true")],
             )
             .await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{kind}: an unknown kind");
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "{kind}: an unknown kind"
+        );
     }
 }
 

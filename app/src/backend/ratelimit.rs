@@ -21,7 +21,7 @@ pub struct Settings {
     pub visitor_per_token: u32,
     /// Conversations one visitor token may start in an hour.
     pub conversations_per_hour: u32,
-    /// Open event streams (visitors' and agents') from one client address.
+    /// Open visitor event streams from one client address (agents' are capped per user).
     pub streams_per_address: usize,
     /// Failed logins from one address in five minutes before it is refused.
     pub login_per_address: u32,
@@ -38,7 +38,7 @@ impl Default for Settings {
             visitor_per_address: 600,
             visitor_per_token: 60,
             conversations_per_hour: 20,
-            streams_per_address: 256,
+            streams_per_address: 500,
             login_per_address: 30,
             login_per_address_and_email: 10,
             login_per_email: 10,

@@ -4,7 +4,7 @@
 use crate::backend::actor::Actor;
 use crate::backend::authz::actor_from_session;
 use crate::backend::entities::{session, user};
-use crate::backend::http::{too_many, too_many_streams, Params, Routes};
+use crate::backend::http::{too_many, Params, Routes};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
 use crate::backend::state::AppState;
@@ -13,7 +13,7 @@ use crate::conversation::{presence, ConversationState, EventPayload};
 use crate::error::AppError;
 use crate::notifications::service::{notice_for, Prefs};
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
@@ -36,7 +36,6 @@ struct EventsQuery {
 
 async fn events(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     session: Session,
     Params(q): Params<EventsQuery>,
     headers: HeaderMap,
@@ -51,9 +50,6 @@ async fn events(
             "Too many Live Chat tabs are open. Close some and reload this one.",
             std::time::Duration::from_secs(30),
         );
-    };
-    let Some(address_slot) = state.address_streams.take(addr.ip()) else {
-        return too_many_streams();
     };
     let now = time::OffsetDateTime::now_utc;
     let _ = presence::heartbeat(&state.db, &actor, now()).await;
@@ -89,7 +85,7 @@ async fn events(
         actor: Arc::new(actor),
         prefs: Mutex::new(prefs),
         session_id: session.id().map(|i| i.to_string()),
-        _slots: (slot, address_slot),
+        _slot: slot,
     };
     sse::stream_after(after, live, reader, first).into_response()
 }
@@ -106,8 +102,9 @@ struct AgentReader {
     /// The session the stream was opened with: once it is gone (logged out everywhere, a
     /// new password), the stream ends at its next heartbeat.
     session_id: Option<String>,
-    /// Its user's and its address's stream slots, given back when the stream ends.
-    _slots: (sse::Slot<uuid::Uuid>, sse::Slot<std::net::IpAddr>),
+    /// Its user's stream slot, given back when the stream ends. (Agents' streams are capped
+    /// per user, not per address: a whole call centre may sit behind one address.)
+    _slot: sse::Slot<uuid::Uuid>,
 }
 
 impl sse::Reader for AgentReader {
