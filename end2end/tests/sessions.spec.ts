@@ -42,3 +42,29 @@ test('change password in My settings ends the other sessions; Log out everywhere
   await logIn(there, pat.email, 'pat-new-passphrase');
   await expect(there.getByRole('button', { name: 'Log out' })).toBeVisible();
 });
+
+test('an admin sets a user\'s password on the Users page; the user is signed out and signs in with it', async ({ page, browser }) => {
+  await signInAdmin(page);
+  const sam = { name: 'Sam Setpass', email: 'sam@example.com', password: 'sam-first-pass' };
+  const added = await page.request.post('/api/users/add', {
+    form: { name: sam.name, email: sam.email, password: sam.password, role: 'regular' },
+  });
+  expect([200, 422]).toContain(added.status());
+  const theirs = await (await browser.newContext()).newPage();
+  await logIn(theirs, sam.email, sam.password);
+  await expect(theirs.getByRole('button', { name: 'Log out' })).toBeVisible();
+
+  await open(page, '/users');
+  const row = page.getByRole('listitem').filter({ hasText: sam.email });
+  await row.getByLabel(`New password for ${sam.name}`).fill('short');
+  await row.getByRole('button', { name: 'Set password' }).click();
+  await expect(row.getByRole('alert')).toContainText('at least 8');
+  await row.getByLabel(`New password for ${sam.name}`).fill('sam-second-passphrase');
+  await row.getByRole('button', { name: 'Set password' }).click();
+  await expect(row.getByRole('status')).toContainText('Password set');
+
+  await theirs.reload();
+  await expect(theirs).toHaveURL(/\/login$/);
+  await logIn(theirs, sam.email, 'sam-second-passphrase');
+  await expect(theirs.getByRole('button', { name: 'Log out' })).toBeVisible();
+});

@@ -178,7 +178,6 @@ fn UserItem(
                 <input type="hidden" name="user_id" value=password_id/>
                 <label for=input_id.clone()>{password_label}</label>
                 <input id=input_id type="password" name="password" autocomplete="new-password"
-                    minlength=crate::domain::MIN_PASSWORD_CHARS.to_string()
                     maxlength=crate::domain::MAX_PASSWORD_CHARS.to_string()
                     aria-describedby=error_id.clone()/>
                 <button type="submit" disabled=move || set_password.pending().get()>"Set password"</button>
