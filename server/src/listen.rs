@@ -29,8 +29,11 @@ use tower::ServiceExt;
 const LEAN_PATHS: [&str; 2] = ["/api/visitor/events", "/api/events"];
 /// A request head larger than this goes to hyper (which refuses it as too large).
 const MAX_HEAD: usize = 16 * 1024;
-/// A client has this long to send a request head (slow-header attacks hold nothing longer).
+/// A new connection has this long to send its first request head (slow-header attacks
+/// hold a socket no longer).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// A kept-alive connection is closed when no next request head completes within this.
+const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(120);
 /// A stream whose client reads nothing for this long is closed (it reconnects and resumes).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// After the shutdown signal, open connections get this long to finish.
@@ -249,11 +252,14 @@ async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Recei
         req
     }));
     let mut builder = Builder::new(TokioExecutor::new());
-    // Each later request head on a kept-alive connection gets the same time as the first.
+    // hyper's head timer also runs while a kept-alive connection waits for its next
+    // request: it is the idle time too, so it must outlast the idle time clients keep
+    // connections for (90 s in reqwest and Go). Shorter, a client that reuses a connection
+    // just as it is closed gets no answer (seen in the two-server load run at 10 s).
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(KEEP_ALIVE_IDLE)
         .max_buf_size(MAX_HEAD * 4);
     builder
         .http2()

@@ -202,7 +202,7 @@ pub fn hold_visitor_stream(
                 return;
             }
             Err(e) => {
-                let _ = ready.send(Err(format!("visitor stream: {e}")));
+                let _ = ready.send(Err(format!("visitor stream: {e:?}")));
                 closed.fetch_add(1, Relaxed);
                 return;
             }
