@@ -11,7 +11,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, Request, Uri, Version}
 use axum::Router;
 use futures::StreamExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -32,8 +32,6 @@ const MAX_HEAD: usize = 16 * 1024;
 /// A new connection has this long to send its first request head (slow-header attacks
 /// hold a socket no longer).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// A kept-alive connection is closed when no next request head completes within this.
-const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(120);
 /// A stream whose client reads nothing for this long is closed (it reconnects and resumes).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// After the shutdown signal, open connections get this long to finish.
@@ -239,20 +237,13 @@ async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Recei
         req.extensions_mut().insert(ConnectInfo(peer));
         req
     }));
+    // No head timer for later requests on a kept-alive connection: hyper's would also be
+    // its idle time, and a client reusing a connection just as it is closed gets no answer
+    // (the two-server load run lost visitor streams so at 10 s). The first head of every
+    // connection is bounded by HEAD_TIMEOUT in `connection`.
     let mut builder = Builder::new(TokioExecutor::new());
-    // hyper's head timer also runs while a kept-alive connection waits for its next
-    // request: it is the idle time too, so it must outlast the idle time clients keep
-    // connections for (90 s in reqwest and Go). Shorter, a client that reuses a connection
-    // just as it is closed gets no answer (seen in the two-server load run at 10 s).
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(KEEP_ALIVE_IDLE)
-        .max_buf_size(MAX_HEAD * 4);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(MAX_HEAD as u32);
+    builder.http1().max_buf_size(MAX_HEAD * 4);
+    builder.http2().max_header_list_size(MAX_HEAD as u32);
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut stopping = false;
     loop {

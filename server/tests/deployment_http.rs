@@ -287,8 +287,7 @@ async fn slow_clients_are_let_go() {
         took >= Duration::from_secs(5),
         "not before its time: {took:?}"
     );
-    // (A kept-alive connection's next head has the keep-alive idle time, 120 s: clients
-    // reuse idle connections for up to 90 s, and one closed under them loses a request.)
+    // (A kept-alive connection's next head has no timer: see `listen::hyper`.)
     // A body shorter than its Content-Length.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(
