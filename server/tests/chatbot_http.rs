@@ -227,15 +227,7 @@ async fn uploads_are_sniffed_limited_and_served_safely() {
             text.contains("could not be read") || text.contains("pixels"),
             "{text}"
         );
-        let mut huge = PNG[..16].to_vec();
-        let mut ihdr = b"IHDR".to_vec();
-        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-        huge.truncate(8);
-        huge.extend_from_slice(&13u32.to_be_bytes());
-        huge.extend_from_slice(&ihdr);
-        huge.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        let mut huge = app::backend::testing::png_header_claiming(50_000, 50_000);
         huge.resize(1024, 0);
         let r = admin.post_bytes("/api/uploads", huge).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -340,20 +332,4 @@ async fn the_public_url_is_the_snippets_origin_and_https_makes_cookies_secure() 
         snippet.starts_with("<script src=\"https://chat.example.com/widget/loader.js?p="),
         "{snippet}"
     );
-}
-
-/// PNG's chunk checksum (a test builds a header by hand).
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in bytes {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

@@ -120,12 +120,7 @@ async fn behind_a_trusted_proxy_the_client_is_the_forwarded_address_and_only_the
     let r = http
         .post(format!("{}/api/account/setup", app.base))
         .header("x-forwarded-proto", "https")
-        .form(&[
-            ("company_name", "Acme"),
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", "admin-password"),
-        ])
+        .form(&support::SETUP)
         .send()
         .await
         .unwrap();
@@ -325,12 +320,7 @@ async fn the_session_cookie_behind_https_and_its_lifetime() {
     .await;
     let r = reqwest::Client::new()
         .post(format!("{}/api/account/setup", app.base))
-        .form(&[
-            ("company_name", "Acme"),
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", "admin-password"),
-        ])
+        .form(&support::SETUP)
         .send()
         .await
         .unwrap();

@@ -84,17 +84,7 @@ pub fn client(base: &str) -> Client {
 /// Runs setup through `base`; returns its first admin ("Ada Admin"), signed in.
 pub async fn setup_admin(base: &str) -> Client {
     let mut c = client(base);
-    let r = c
-        .call(
-            "account/setup",
-            &[
-                ("company_name", "Acme"),
-                ("name", "Ada Admin"),
-                ("email", "ada@example.com"),
-                ("password", "admin-password"),
-            ],
-        )
-        .await;
+    let r = c.call("account/setup", &SETUP).await;
     assert_eq!(
         r.status(),
         StatusCode::OK,
@@ -144,6 +134,14 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// The setup form: company "Acme", admin Ada (ada@example.com, "admin-password").
+pub const SETUP: [(&str, &str); 4] = [
+    ("company_name", "Acme"),
+    ("name", "Ada Admin"),
+    ("email", "ada@example.com"),
+    ("password", "admin-password"),
+];
 
 /// A real 2×2 PNG (uploads are decoded, so a test image must be one).
 pub const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9a\x73\x00\x00\x00\x10\x49\x44\x41\x54\x78\x9c\x63\x10\x50\x30\x00\x22\x06\x08\x05\x00\x0a\x0e\x01\x81\x56\x33\xee\xf3\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
