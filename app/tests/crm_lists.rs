@@ -4,7 +4,7 @@
 #![cfg(feature = "ssr")]
 use app::backend::entities::{activity, company, lead, organization, person};
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
-use app::crm::service::{convert_lead, list, mark_done, ListQuery};
+use app::crm::service::{convert_lead, list, mark_done, search_text, ListQuery};
 use app::crm::CrmKind;
 use app::AppError;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
@@ -55,10 +55,14 @@ struct LeadSpec<'a> {
 
 async fn add_lead(db: &DatabaseConnection, company: Uuid, l: LeadSpec<'_>) -> Uuid {
     let id = Uuid::now_v7();
+    let search = search_text(db, l.title, l.person, l.organization)
+        .await
+        .unwrap();
     lead::Entity::insert(lead::ActiveModel {
         id: Set(id),
         company_id: Set(company),
         title: Set(l.title.into()),
+        search: Set(search),
         person_id: Set(l.person),
         organization_id: Set(l.organization),
         conversation_id: Set(None),
@@ -161,6 +165,20 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
             },
         )
         .await;
+        let zoe = someone(&db, a.company_id, "Zoë Ångström", "zoe@firma.example").await;
+        add_lead(
+            &db,
+            a.company_id,
+            LeadSpec {
+                title: "Angebot",
+                person: Some(zoe),
+                organization: None,
+                owner: None,
+                value: None,
+                age_minutes: 4,
+            },
+        )
+        .await;
         let elsewhere = someone(&db, other, "Vera Elsewhere", "vera@other.example").await;
         add_lead(
             &db,
@@ -179,13 +197,23 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
         // Newest first, the other company's lead nowhere.
         assert_eq!(
             titles(&db, &a, CrmKind::Leads, q("", "", "", 0)).await,
-            ["100% discount_seeker", "Big yen order", "Chat with Vera"],
+            [
+                "100% discount_seeker",
+                "Big yen order",
+                "Chat with Vera",
+                "Angebot"
+            ],
             "{kind}"
         );
         // Most valuable first (minor units compared as stored), no value last.
         assert_eq!(
             titles(&db, &a, CrmKind::Leads, q("", "value", "", 0)).await,
-            ["Big yen order", "Chat with Vera", "100% discount_seeker"],
+            [
+                "Big yen order",
+                "Chat with Vera",
+                "Angebot",
+                "100% discount_seeker"
+            ],
             "{kind}"
         );
         // Search: title, person name, person email, organization; case-blind.
@@ -196,6 +224,11 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
             ("acme", vec!["Chat with Vera"]),
             ("yen", vec!["Big yen order"]),
             ("nobody", vec![]),
+            // Case-blind beyond ASCII too (SQLite's own LIKE and lower() are ASCII only).
+            ("ÅNGSTRÖM", vec!["Angebot"]),
+            ("zoË", vec!["Angebot"]),
+            // Not across two lines (a title's end and a name's start).
+            ("angebot zoë", vec![]),
             // LIKE's wildcards are taken literally.
             ("%", vec!["100% discount_seeker"]),
             ("big_yen", vec![]),
@@ -343,6 +376,11 @@ async fn a_lead_converts_to_a_deal_once_and_an_activity_is_marked_done() {
             .await
             .unwrap();
         assert_eq!(deals.rows.len(), 1, "{kind}");
+        // The deal is found as the lead was: by its person.
+        let found = list(&db, &a, CrmKind::Deals, &q("ortiz", "", "", 0))
+            .await
+            .unwrap();
+        assert_eq!(found.rows.len(), 1, "{kind}");
         let d = &deals.rows[0];
         assert_eq!(
             (d.id.as_str(), d.title.as_str(), d.status.as_str()),
@@ -371,6 +409,9 @@ async fn a_lead_converts_to_a_deal_once_and_an_activity_is_marked_done() {
             id: Set(activity),
             company_id: Set(a.company_id),
             title: Set("Call back Vera".into()),
+            search: Set(search_text(&db, "Call back Vera", Some(vera), None)
+                .await
+                .unwrap()),
             person_id: Set(Some(vera)),
             organization_id: Set(None),
             conversation_id: Set(None),

@@ -5,6 +5,8 @@
 use app::backend::entities::{conversation, lead, organization, person, visitor};
 use app::backend::{authz::Actor, testing, testing::TestDatabase};
 use app::crm::panel::{self, NewItem};
+use app::crm::service::{list, ListQuery};
+use app::crm::CrmKind;
 use app::AppError;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
@@ -256,6 +258,24 @@ async fn creating_reuses_people_and_organizations_by_the_rules_and_only_once() {
             .await
             .unwrap();
         assert_eq!(orgs.len(), 1, "{kind}: the organization was reused");
+        // Both are found in their lists by the person's email and the organization's name.
+        for (list_kind, search, title) in [
+            (CrmKind::Leads, "vera@shop", "V. lead"),
+            (CrmKind::Leads, "acme  trading", "V. lead"),
+            (CrmKind::Deals, "ACME", "Vera's order"),
+            (CrmKind::Deals, "vera ortiz", "Vera's order"),
+        ] {
+            let query = ListQuery {
+                search: search.into(),
+                ..Default::default()
+            };
+            let rows = list(&db, &a, list_kind, &query).await.unwrap().rows;
+            assert_eq!(
+                rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(),
+                [title],
+                "{kind}: {search}"
+            );
+        }
 
         // By phone when there is no email (typed in another form, stored in E.164).
         let c2 = chat(&db, &a, r#"{"name":"Budi S."}"#, Some(a.user_id)).await;

@@ -12,6 +12,7 @@ pub mod m20261126_000008_event_order;
 mod m20261126_000009_crm_lists;
 mod m20261127_000010_activity_time;
 mod m20261127_000011_notifications;
+mod m20261127_000012_crm_search;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_crm_lists::Migration),
             Box::new(m20261127_000010_activity_time::Migration),
             Box::new(m20261127_000011_notifications::Migration),
+            Box::new(m20261127_000012_crm_search::Migration),
         ]
     }
 }

@@ -32,12 +32,9 @@ pub struct Config {
     pub session_max: Duration,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// A whole number from `name` (at least 1), or `default`.
 fn number<T: std::str::FromStr + PartialOrd + From<u8>>(
+    var: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: T,
 ) -> Result<T, String> {
@@ -81,6 +78,13 @@ impl Config {
     }
 
     pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The configuration from `LEADLINE_*` variables as `get` reads them (an empty value is
+    /// no value); a clear refusal names the variable and what it should be.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let addr = match var("LEADLINE_ADDR") {
             Some(a) => a
                 .parse()
@@ -100,27 +104,39 @@ impl Config {
         let d = Limits::default();
         let limits = Limits {
             visitor_per_address: number(
+                &var,
                 "LEADLINE_LIMIT_VISITOR_PER_ADDRESS",
                 d.visitor_per_address,
             )?,
-            visitor_per_token: number("LEADLINE_LIMIT_VISITOR_PER_TOKEN", d.visitor_per_token)?,
+            visitor_per_token: number(
+                &var,
+                "LEADLINE_LIMIT_VISITOR_PER_TOKEN",
+                d.visitor_per_token,
+            )?,
             conversations_per_hour: number(
+                &var,
                 "LEADLINE_LIMIT_CONVERSATIONS_PER_HOUR",
                 d.conversations_per_hour,
             )?,
             streams_per_address: number::<u32>(
+                &var,
                 "LEADLINE_LIMIT_STREAMS_PER_ADDRESS",
                 d.streams_per_address as u32,
             )? as usize,
-            login_per_address: number("LEADLINE_LIMIT_LOGIN_PER_ADDRESS", d.login_per_address)?,
+            login_per_address: number(
+                &var,
+                "LEADLINE_LIMIT_LOGIN_PER_ADDRESS",
+                d.login_per_address,
+            )?,
             login_per_address_and_email: number(
+                &var,
                 "LEADLINE_LIMIT_LOGIN_PER_ADDRESS_AND_EMAIL",
                 d.login_per_address_and_email,
             )?,
-            login_per_email: number("LEADLINE_LIMIT_LOGIN_PER_EMAIL", d.login_per_email)?,
+            login_per_email: number(&var, "LEADLINE_LIMIT_LOGIN_PER_EMAIL", d.login_per_email)?,
         };
         let hours = |name, default: u32| {
-            number(name, default).map(|h| Duration::from_secs(u64::from(h) * 3600))
+            number(&var, name, default).map(|h| Duration::from_secs(u64::from(h) * 3600))
         };
         Ok(Self {
             addr,
@@ -166,6 +182,62 @@ mod tests {
         assert!(!p[1].contains(&"10.2.0.1".parse::<IpAddr>().unwrap()));
         assert!(parse_proxies("").unwrap().is_empty());
         assert!(parse_proxies("10.0.0.1, nginx").is_err());
+    }
+
+    #[test]
+    fn settings_come_from_the_variables_or_their_defaults() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let d = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(d.addr, SocketAddr::from(([127, 0, 0, 1], 3000)));
+        assert_eq!(d.database_url, "sqlite://data/leadline.db");
+        assert_eq!(d.limits, Limits::default());
+        assert_eq!(d.session_idle, Duration::from_secs(14 * 24 * 3600));
+        assert_eq!(d.session_max, Duration::from_secs(30 * 24 * 3600));
+        let c = Config::from_vars(vars(&[
+            ("LEADLINE_ADDR", "0.0.0.0:8080"),
+            ("LEADLINE_DATA_DIR", "/var/lib/leadline"),
+            ("LEADLINE_LIMIT_VISITOR_PER_ADDRESS", "1200"),
+            ("LEADLINE_LIMIT_STREAMS_PER_ADDRESS", " 40 "),
+            ("LEADLINE_LIMIT_LOGIN_PER_EMAIL", "5"),
+            ("LEADLINE_SESSION_IDLE_HOURS", "8"),
+            ("LEADLINE_SESSION_MAX_HOURS", ""),
+            ("LEADLINE_PUBLIC_URL", "https://chat.example.com/"),
+        ]))
+        .unwrap();
+        assert_eq!(c.addr, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert_eq!(c.database_url, "sqlite:///var/lib/leadline/leadline.db");
+        assert_eq!(c.limits.visitor_per_address, 1200);
+        assert_eq!(c.limits.streams_per_address, 40);
+        assert_eq!(c.limits.login_per_email, 5);
+        assert_eq!(c.limits.visitor_per_token, d.limits.visitor_per_token);
+        assert_eq!(c.session_idle, Duration::from_secs(8 * 3600));
+        // Empty is unset: the default.
+        assert_eq!(c.session_max, d.session_max);
+        assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
+        assert!(c.secure_cookies());
+        for (name, value, says) in [
+            ("LEADLINE_LIMIT_LOGIN_PER_ADDRESS", "0", "at least 1"),
+            ("LEADLINE_SESSION_IDLE_HOURS", "two", "whole number"),
+            ("LEADLINE_ADDR", "localhost", "127.0.0.1:3000"),
+            (
+                "LEADLINE_DATABASE_URL",
+                "mysql://x",
+                "sqlite: or postgres://",
+            ),
+            ("LEADLINE_TRUSTED_PROXIES", "nginx", "not an address"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([(name, value)]));
+            let e = Config::from_vars(vars(pairs)).unwrap_err();
+            assert!(e.contains(name) && e.contains(says), "{name}={value}: {e}");
+        }
     }
 
     #[test]

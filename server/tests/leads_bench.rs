@@ -6,7 +6,7 @@ mod support;
 use app::backend::entities::{lead, organization, person};
 use app::backend::testing::TestDatabase;
 use app::crm::{service, CrmKind};
-use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use std::time::{Duration, Instant};
 use support::TestApp;
 
@@ -53,6 +53,9 @@ async fn leads_page_with_100k_leads() {
                 id: Set(uuid::Uuid::now_v7()),
                 company_id: Set(company),
                 title: Set(format!("Person {n} lead")),
+                search: Set(format!(
+                    "person {n} lead\nperson {n}\nperson{n}@example.com\norganization {n}"
+                )),
                 person_id: Set(Some(pid)),
                 organization_id: Set(Some(oid)),
                 conversation_id: Set(None),
@@ -77,6 +80,16 @@ async fn leads_page_with_100k_leads() {
         lead::Entity::insert_many(leads).exec(&txn).await.unwrap();
         txn.commit().await.unwrap();
     }
+    // The seeded search text is what the application writes.
+    let first = lead::Entity::find()
+        .filter(lead::Column::Title.eq("Person 0 lead"))
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let written =
+        service::search_text(&conn, &first.title, first.person_id, first.organization_id).await;
+    assert_eq!(first.search, written.unwrap());
     println!(
         "seeded 100,000 leads (with people and organizations) in {:?}",
         seeding.elapsed()
@@ -96,7 +109,14 @@ async fn leads_page_with_100k_leads() {
         ("service: newest", ("", "created", "")),
         ("service: by value", ("", "value", "")),
         ("service: mine", ("", "created", "me")),
-        ("service: search", ("person 4242", "created", "")),
+        (
+            "service: search, 11 matches",
+            ("person 4242", "created", ""),
+        ),
+        (
+            "service: search, every row matches",
+            ("example", "created", ""),
+        ),
     ] {
         let q = service::ListQuery {
             search: query.0.into(),
@@ -120,6 +140,8 @@ async fn leads_page_with_100k_leads() {
         "/leads?sort=value",
         "/leads?owner=me",
         "/leads?page=100",
+        "/leads?q=person+4242",
+        "/leads?q=organization+9&sort=value",
     ] {
         let mut times = Vec::new();
         for _ in 0..110 {

@@ -425,6 +425,23 @@ async fn nobody_online_runs_the_offline_flow_and_creates_each_crm_item() {
                     .unwrap(),
             };
             assert_eq!(made, 1, "{kind}: one {item}");
+            // Its list finds it by the organization's name, and by the person's email.
+            let list = ["Leads", "Deals", "Activities"][n];
+            for search in ["acme shoes", "VERA@example"] {
+                let form = [
+                    ("kind", list),
+                    ("search", search),
+                    ("sort", ""),
+                    ("owner", ""),
+                    ("page", "0"),
+                ];
+                let page: Value = admin.answer("crm/list", &form).await;
+                assert_eq!(
+                    page["rows"].as_array().map(Vec::len),
+                    Some(1),
+                    "{kind}: {list} {search}: {page}"
+                );
+            }
             // Agents find it in Unassigned, marked missed, and its chat window says what was
             // made and when (F2.3, F3.6); nothing is in Closed.
             let unassigned: Value = admin

@@ -20,6 +20,9 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Reads map the file instead of copying pages into each connection's
+                // cache: a search over 100,000 leads walks a 20 MB index.
+                .pragma("mmap_size", "268435456")
         });
     } else {
         options.max_connections(20).min_connections(1);

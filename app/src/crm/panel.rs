@@ -2,7 +2,7 @@
 //! the version it was typed on, and create the lead or deal from it — reusing the person
 //! whose email (else phone) matches and the organization whose normalized name matches,
 //! never merging two people silently, and at most one lead and one deal per conversation.
-use super::service::{Captured, LIVE_CHAT};
+use super::service::{search_text, Captured, LIVE_CHAT};
 use super::{activity_kind_label, fields, money, ActivityItem, CrmLink, PanelView, Related};
 use super::{ACTIVITY_KINDS, PANEL_FIELDS};
 use crate::backend::actor::Actor;
@@ -450,10 +450,12 @@ pub async fn add_activity(
             .map(|o| o.id),
         None => None,
     };
+    let search = search_text(&txn, &title, person_id, organization_id).await?;
     activity::Entity::insert(activity::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(c.company_id),
         title: Set(title),
+        search: Set(search),
         person_id: Set(person_id),
         organization_id: Set(organization_id),
         conversation_id: Set(Some(c.id)),
@@ -695,12 +697,14 @@ pub async fn create(
         NewItem::Deal => "deal",
     };
     let title = title.unwrap_or_else(|| format!("{who} {kind}"));
+    let search = search_text(&txn, &title, person_id, organization_id).await?;
     let new_id = Uuid::now_v7();
     let inserted = match item {
         NewItem::Lead => lead::Entity::insert(lead::ActiveModel {
             id: Set(new_id),
             company_id: Set(c.company_id),
             title: Set(title),
+            search: Set(search),
             person_id: Set(person_id),
             organization_id: Set(organization_id),
             conversation_id: Set(Some(c.id)),
@@ -720,6 +724,7 @@ pub async fn create(
             id: Set(new_id),
             company_id: Set(c.company_id),
             title: Set(title),
+            search: Set(search),
             person_id: Set(person_id),
             organization_id: Set(organization_id),
             conversation_id: Set(Some(c.id)),

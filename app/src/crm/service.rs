@@ -9,10 +9,10 @@ use crate::backend::entities::{activity, conversation, deal, lead, organization,
 use crate::backend::rfc3339;
 use crate::chatbot::model::CrmItem;
 use crate::error::AppError;
-use sea_orm::sea_query::{ExprTrait, Func, LikeExpr, NullOrdering, Order, Query};
+use sea_orm::sea_query::{ExprTrait, LikeExpr, NullOrdering, Order};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -151,6 +151,35 @@ async fn person_for(
     ))
 }
 
+/// What the lists' search reads for an item (the `search` column): its title, its person's
+/// name and email and its organization's name, lower case, one per line. Written when the
+/// item is made: names and emails do not change afterwards.
+pub async fn search_text(
+    txn: &impl sea_orm::ConnectionTrait,
+    title: &str,
+    person_id: Option<Uuid>,
+    organization_id: Option<Uuid>,
+) -> Result<String, AppError> {
+    let person = match person_id {
+        Some(id) => person::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let organization = match organization_id {
+        Some(id) => organization::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let lines = [
+        title,
+        person.as_ref().map_or("", |p| p.name.as_str()),
+        person
+            .as_ref()
+            .and_then(|p| p.email.as_deref())
+            .unwrap_or(""),
+        organization.as_ref().map_or("", |o| o.name.as_str()),
+    ];
+    Ok(lines.join("\n").to_lowercase())
+}
+
 /// Where leads and deals made from a chat come from.
 pub const LIVE_CHAT: &str = "Live Chat";
 
@@ -194,12 +223,18 @@ pub async fn create_from_conversation(
     };
     let person_id = person_for(txn, c.company_id, &who, organization_id).await?;
     let id = Uuid::now_v7();
+    let title = match item {
+        CrmItem::Activity => format!("Call back {}", who.who()),
+        _ => format!("Chat with {}", who.who()),
+    };
+    let search = search_text(txn, &title, person_id, organization_id).await?;
     match item {
         CrmItem::Lead => {
             lead::ActiveModel {
                 id: Set(id),
                 company_id: Set(c.company_id),
-                title: Set(format!("Chat with {}", who.who())),
+                title: Set(title),
+                search: Set(search),
                 person_id: Set(person_id),
                 organization_id: Set(organization_id),
                 conversation_id: Set(Some(c.id)),
@@ -219,7 +254,8 @@ pub async fn create_from_conversation(
             deal::ActiveModel {
                 id: Set(id),
                 company_id: Set(c.company_id),
-                title: Set(format!("Chat with {}", who.who())),
+                title: Set(title),
+                search: Set(search),
                 person_id: Set(person_id),
                 organization_id: Set(organization_id),
                 conversation_id: Set(Some(c.id)),
@@ -239,7 +275,8 @@ pub async fn create_from_conversation(
             activity::ActiveModel {
                 id: Set(id),
                 company_id: Set(c.company_id),
-                title: Set(format!("Call back {}", who.who())),
+                title: Set(title),
+                search: Set(search),
                 person_id: Set(person_id),
                 organization_id: Set(organization_id),
                 conversation_id: Set(Some(c.id)),
@@ -306,13 +343,7 @@ pub async fn list(
             let s = scoped(
                 lead::Entity::find(),
                 &scope,
-                [
-                    C::CompanyId,
-                    C::OwnerId,
-                    C::Title,
-                    C::PersonId,
-                    C::OrganizationId,
-                ],
+                [C::CompanyId, C::OwnerId, C::Search],
             );
             newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
                 .limit(PAGE_SIZE + 1)
@@ -344,13 +375,7 @@ pub async fn list(
             let s = scoped(
                 deal::Entity::find(),
                 &scope,
-                [
-                    C::CompanyId,
-                    C::OwnerId,
-                    C::Title,
-                    C::PersonId,
-                    C::OrganizationId,
-                ],
+                [C::CompanyId, C::OwnerId, C::Search],
             );
             newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
                 .limit(PAGE_SIZE + 1)
@@ -377,13 +402,7 @@ pub async fn list(
             let s = scoped(
                 activity::Entity::find(),
                 &scope,
-                [
-                    C::CompanyId,
-                    C::OwnerId,
-                    C::Title,
-                    C::PersonId,
-                    C::OrganizationId,
-                ],
+                [C::CompanyId, C::OwnerId, C::Search],
             );
             let s = match query.sort.as_str() {
                 "created" => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
@@ -423,19 +442,20 @@ struct Scope {
     pattern: Option<String>,
 }
 
-/// `select` narrowed by `scope`; `cols` are the entity's company, owner, title, person and
-/// organization columns.
+/// `select` narrowed by `scope`; `cols` are the entity's company, owner and search columns.
+/// The search column is lower case already (see `search_text`), and last in the list's
+/// index: the search reads the index in the list's order and stops at a page.
 fn scoped<E: EntityTrait>(
     select: sea_orm::Select<E>,
     scope: &Scope,
-    [company, owner, title, person, organization]: [E::Column; 5],
+    [company, owner, search]: [E::Column; 3],
 ) -> sea_orm::Select<E> {
     let mut s = select.filter(company.eq(scope.company_id));
     if let Some(o) = scope.owner {
         s = s.filter(owner.eq(o));
     }
     if let Some(p) = &scope.pattern {
-        s = s.filter(matching(scope.company_id, p, title, person, organization));
+        s = s.filter(Expr::col(search).like(LikeExpr::new(p).escape('\\')));
     }
     s
 }
@@ -497,40 +517,6 @@ fn like_pattern(search: &str) -> String {
     }
     p.push('%');
     p
-}
-
-fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: &str) -> Expr {
-    Func::lower(Expr::col(col)).like(LikeExpr::new(pattern).escape('\\'))
-}
-
-/// Rows whose title, person (name or email) or organization name contains the pattern.
-fn matching<Col: ColumnTrait>(
-    company_id: Uuid,
-    pattern: &str,
-    title: Col,
-    person: Col,
-    organization: Col,
-) -> Condition {
-    let people = Query::select()
-        .column(person::Column::Id)
-        .from(person::Entity)
-        .and_where(Expr::col(person::Column::CompanyId).eq(company_id))
-        .cond_where(
-            Condition::any()
-                .add(lower_like(person::Column::Name, pattern))
-                .add(lower_like(person::Column::Email, pattern)),
-        )
-        .to_owned();
-    let organizations = Query::select()
-        .column(organization::Column::Id)
-        .from(organization::Entity)
-        .and_where(Expr::col(organization::Column::CompanyId).eq(company_id))
-        .and_where(lower_like(organization::Column::Name, pattern))
-        .to_owned();
-    Condition::any()
-        .add(lower_like(title, pattern))
-        .add(person.in_subquery(people))
-        .add(organization.in_subquery(organizations))
 }
 
 async fn rows_page(
@@ -630,13 +616,16 @@ pub async fn convert_lead(
         Some(d) => d,
         None => {
             let d = Uuid::now_v7();
+            let title = l
+                .title
+                .strip_suffix(" lead")
+                .map_or(l.title.clone(), |t| format!("{t} deal"));
+            let search = search_text(&txn, &title, l.person_id, l.organization_id).await?;
             deal::ActiveModel {
                 id: Set(d),
                 company_id: Set(l.company_id),
-                title: Set(l
-                    .title
-                    .strip_suffix(" lead")
-                    .map_or(l.title.clone(), |t| format!("{t} deal"))),
+                title: Set(title),
+                search: Set(search),
                 person_id: Set(l.person_id),
                 organization_id: Set(l.organization_id),
                 conversation_id: Set(l.conversation_id),

@@ -18,6 +18,9 @@ pub struct Model {
     pub due_time: Option<TimeTime>,
     pub done: bool,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// Title, person's name and email, organization's name: lower case, one per line (the
+    /// lists' search).
+    pub search: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

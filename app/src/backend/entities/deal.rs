@@ -21,6 +21,9 @@ pub struct Model {
     pub status: String,
     pub source: String,
     pub page_url: Option<String>,
+    /// Title, person's name and email, organization's name: lower case, one per line (the
+    /// lists' search).
+    pub search: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

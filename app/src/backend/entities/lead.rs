@@ -21,6 +21,9 @@ pub struct Model {
     pub page_url: Option<String>,
     /// The deal it was converted to, once converted.
     pub converted_deal_id: Option<Uuid>,
+    /// Title, person's name and email, organization's name: lower case, one per line (the
+    /// lists' search).
+    pub search: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
