@@ -210,10 +210,22 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(panel.getByLabel('Email', { exact: true })).toHaveValue('vera@shop.example');
   await expect(panel.getByText('Email: type an address')).toHaveCount(0);
+  // A save that answers while the next field is being typed leaves that field alone: the
+  // Name's answer is held back until the Deal value has been typed.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/api/crm/panel/save', async (route) => {
+    await held;
+    await route.continue();
+  });
   await panel.getByLabel('Name', { exact: true }).fill('Vera Ortiz');
   await panel.getByLabel('Name', { exact: true }).press('Enter');
-  await expect(panel.getByLabel('Name', { exact: true })).toHaveValue('Vera Ortiz');
   await panel.getByLabel('Deal value').fill('1,250.50');
+  release();
+  await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await expect(panel.getByLabel('Name', { exact: true })).toHaveValue('Vera Ortiz');
+  await expect(panel.getByLabel('Deal value')).toHaveValue('1,250.50');
+  await page.unroute('**/api/crm/panel/save');
   await panel.getByLabel('Deal value').press('Enter');
   await expect(panel.getByLabel('Deal value')).toHaveValue('1250.50');
   await expect(panel.getByLabel('Currency')).toHaveValue('USD');

@@ -23,11 +23,24 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
         })
     };
     let current: RwSignal<Option<PanelView>> = RwSignal::new(None);
-    Effect::new(move || {
-        if let Some(Ok(p)) = loaded.get() {
+    let load_error: RwSignal<Option<String>> = RwSignal::new(None);
+    // The resource is read here only, never by the view: a read in the view would tie it to
+    // the conversation's <Transition>, which it is not part of (the server never loads it).
+    Effect::new(move || match loaded.get() {
+        Some(Ok(p)) => {
+            load_error.set(None);
             current.set(Some(p));
         }
+        Some(Err(e)) => load_error.set(Some(e.to_string())),
+        None => {}
     });
+    let has_panel = Memo::new(move |_| current.with(Option::is_some));
+    let echoes = StoredValue::new(
+        PANEL_FIELDS
+            .iter()
+            .map(|(key, _)| (*key, Trigger::new()))
+            .collect::<Vec<(&'static str, Trigger)>>(),
+    );
     let save = ServerAction::<SavePanelField>::new();
     let create = ServerAction::<CreateFromPanel>::new();
     let saved_key: RwSignal<Option<String>> = RwSignal::new(None);
@@ -64,9 +77,17 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     // beside its field (the input keeps what was typed).
     Effect::new(move || match save.value().get() {
         Some(Ok(p)) => {
-            saved_key.set(pending_key.get_untracked());
+            let key = pending_key.get_untracked();
+            saved_key.set(key.clone());
             notice.set(None);
             current.set(Some(p));
+            if let Some((_, echo)) = echoes
+                .get_value()
+                .into_iter()
+                .find(|(k, _)| Some(*k) == key.as_deref())
+            {
+                echo.notify();
+            }
         }
         Some(Err(AppError::Conflict(m))) => {
             saved_key.set(None);
@@ -130,29 +151,42 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     view! {
         <section class="side-panel" aria-label="Side panel">
             {move || current.with(Option::is_none).then(|| view! { <p>"Loading…"</p> })}
-            {move || loaded.get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
-                {move || current.get().map(|p| {
-                    let captured = p.captured.clone();
-                    view! {
-                        {(!captured.is_empty()).then(|| view! {
-                            <h3>"Captured by the chatbot"</h3>
-                            <dl class="captured">
-                                {captured.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-                            </dl>
-                        })}
+            {move || load_error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                {move || current.with(|p| p.as_ref().map(|p| p.captured.clone())).map(|captured| {
+                    (!captured.is_empty()).then(|| view! {
+                        <h3>"Captured by the chatbot"</h3>
+                        <dl class="captured">
+                            {captured.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                        </dl>
+                    })
+                })}
+                // The fields are made once: each follows its own stored value, so a save of one
+                // field (or another agent's change) never wipes what is being typed in another.
+                <Show when=move || has_panel.get()>
                         <h3>"Deal and contact"</h3>
                         {PANEL_FIELDS.iter().map(|(key, label)| {
                             let key: &'static str = key;
-                            let value = p.field(key);
+                            let value = Memo::new(move |_| {
+                                current.with(|p| p.as_ref().map(|p| p.field(key)).unwrap_or_default())
+                            });
+                            let echo = echoes.get_value().into_iter().find(|(k, _)| *k == key).map(|(_, t)| t);
+                            // The stored value, again after this field's own save (typed as
+                            // "1,250.5", stored as "1250.50").
+                            let shown = move || {
+                                if let Some(t) = echo {
+                                    t.track();
+                                }
+                                value.get()
+                            };
                             let input_id = format!("panel-{key}");
                             let error_id = format!("panel-{key}-error");
                             let error = field_error(key);
                             let on_change = move |ev: leptos::ev::Event| dispatch_save(key, event_target_value(&ev));
                             let control = match key {
                                 "notes" | "address" => {
-                                    let text = value.clone();
+                                    let text = value.get_untracked();
                                     view! {
-                                        <textarea id=input_id.clone() rows="3" prop:value=value
+                                        <textarea id=input_id.clone() rows="3" prop:value=shown
                                             aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                                             aria-describedby=error_id.clone()
                                             on:change=on_change>{text}</textarea>
@@ -167,7 +201,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                     };
                                     let mode = (key == "value").then_some("decimal");
                                     view! {
-                                        <input id=input_id.clone() type=kind value=value.clone() prop:value=value inputmode=mode
+                                        <input id=input_id.clone() type=kind value=value.get_untracked() prop:value=shown inputmode=mode
                                             aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                                             aria-describedby=error_id.clone()
                                             on:change=on_change/>
@@ -187,6 +221,9 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                 </div>
                             }
                         }).collect_view()}
+                </Show>
+                {move || current.get().map(|p| {
+                    view! {
                         <div class="panel-reuse">
                             {p.person_match.clone().map(|m| view! { <p>{format!("Person: {m} (existing)")}</p> })}
                             {p.organization_match.clone().map(|m| view! { <p>{format!("Organization: {m} (existing)")}</p> })}

@@ -202,9 +202,11 @@ pub fn InboxPage() -> impl IntoView {
                 <a href=href class=move || if folder.get() == f { "folder current" } else { "folder" }
                     aria-current=move || (folder.get() == f).then_some("page")>
                     <span>{f.label()}</span>
-                    <span class="count" aria-label=move || format!("{} conversations", count(f))>
-                        <Transition fallback=|| "…">{move || count(f).to_string()}</Transition>
-                    </span>
+                    <Transition fallback=|| view! { <span class="count">"…"</span> }>
+                        <span class="count" aria-label=move || format!("{} conversations", count(f))>
+                            {move || count(f).to_string()}
+                        </span>
+                    </Transition>
                 </a>
             </li>
         }
