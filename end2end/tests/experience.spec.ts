@@ -239,10 +239,22 @@ test('messages show their time and their links open in a new tab', async ({ brow
   const hh = `0?(${h}|${h % 12 || 12})`;
   const mm = String(jakarta.getUTCMinutes()).padStart(2, '0');
   await expect(stamp).toHaveText(new RegExp(`^${hh}.${mm}`));
-  // A visitor's link, in the agent's transcript: clickable, plain text otherwise.
+  // A visitor's link, in the agent's transcript: clickable, plain text otherwise. It is
+  // written while the agent's page loads (its event stream held back until the message is
+  // stored): the tab's stream starts where the page was read, so it still arrives.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/api/events*', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await open(page, `/inbox?folder=mine&c=${id}`);
   await chat.getByRole('textbox', { name: 'Message' }).fill('Mine is www.nadia.example <b>not bold</b>');
   await chat.getByRole('textbox', { name: 'Message' }).press('Enter');
-  await open(page, `/inbox?folder=mine&c=${id}`);
+  await expect
+    .poll(async () => (await api.post('/api/inbox/conversation', { form: { id } })).text())
+    .toContain('www.nadia.example');
+  release();
   const transcript = page.getByRole('list', { name: 'Transcript' });
   await expect(transcript.getByRole('link', { name: 'www.nadia.example' })).toHaveAttribute('href', 'https://www.nadia.example');
   await expect(transcript.getByText('<b>not bold</b>')).toBeVisible();

@@ -176,6 +176,7 @@ fn probes() -> Vec<Probe> {
         // Inbox.
         probe("fn inbox/online", User, form(&[("online", "true")])),
         probe("fn inbox/status", User, Args::None),
+        probe("fn inbox/cursor", User, Args::None),
         probe("fn inbox/list", User, form(&[("folder", "unassigned")])),
         probe("fn inbox/counts", User, Args::None),
         probe("fn inbox/assignees", User, Args::None),

@@ -196,3 +196,35 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
         assert_eq!(counts, Some(n(1, 1, 0)), "{kind}: counts after the replay");
     }
 }
+
+/// The inbox page reads its cursor before its folder; its stream starts there, so a message
+/// that comes while the page loads and hydrates reaches the tab (once the page is made, a
+/// stream "from now" would have missed it).
+#[tokio::test]
+async fn a_message_while_the_page_loads_reaches_the_tab_from_its_cursor() {
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let app = TestApp::spawn(db).await;
+        let mut a = app.setup_admin().await;
+        assert_eq!(
+            a.call("inbox/online", &[("online", "true")]).await.status(),
+            StatusCode::OK
+        );
+        let (id, token) = waiting(&app, &mut a).await;
+        visitor_says(&app, &id, &token, "before the page").await;
+        let cursor: i64 = a.answer("inbox/cursor", &[]).await;
+        let detail: Value = a.answer("inbox/conversation", &[("id", &id)]).await;
+        assert!(detail.to_string().contains("before the page"), "{kind}");
+        // The page hydrates; meanwhile the visitor writes.
+        visitor_says(&app, &id, &token, "while it hydrates").await;
+        let stream = a.stream(&format!("/api/events?after={cursor}")).await;
+        let (seen, _) = read_until_message(stream, "while it hydrates", kind).await;
+        assert!(
+            seen.iter().all(|e| e.data["body"] != "before the page"),
+            "{kind}: what the page read is not sent again: {seen:?}"
+        );
+        // Signed out, no cursor.
+        let r = app.client().call("inbox/cursor", &[]).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind}");
+    }
+}

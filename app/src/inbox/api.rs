@@ -43,6 +43,25 @@ pub async fn online_status() -> Result<bool, AppError> {
     )
 }
 
+/// Where a tab's event stream starts (`/api/events?after=`): the company's newest event
+/// before the page read its folder and conversation, so nothing that happens while the page
+/// loads and hydrates is missed (it comes again, at worst, and is taken once).
+#[server(prefix = "/api", endpoint = "inbox/cursor")]
+pub async fn events_cursor() -> Result<i64, AppError> {
+    reply(
+        async {
+            let actor = authz::actor().await?;
+            let state = app_state()?;
+            crate::conversation::feed::newest(
+                &state.db,
+                crate::conversation::feed::Scope::Company(actor.company_id),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 /// A folder's conversations, newest first; `before` pages on.
 #[server(prefix = "/api", endpoint = "inbox/list")]
 pub async fn list_conversations(

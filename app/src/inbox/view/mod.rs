@@ -2,8 +2,8 @@
 //! opened conversation with its actions, and the "Online" toggle. One event stream per tab
 //! (`/api/events`) keeps it all live; while it is open it also keeps the user's presence.
 use super::api::{
-    get_conversation, get_folder_counts, list_assignees, list_conversations, online_status,
-    Reassign, SetOnline,
+    events_cursor, get_conversation, get_folder_counts, list_assignees, list_conversations,
+    online_status, Reassign, SetOnline,
 };
 use super::{ConversationDetail, ConversationSummary, Folder, FolderCounts, PAGE_SIZE};
 use crate::account::Me;
@@ -165,13 +165,19 @@ pub fn InboxPage() -> impl IntoView {
         (f, n) if f == folder.get() => n,
         _ => 1,
     };
+    // Read before the folder and the conversation: the tab's event stream starts there.
+    let cursor = Resource::new(|| (), |_| events_cursor());
     let list = Resource::new(
         move || (folder.get(), live.list.get(), shown()),
-        |(f, _, n)| load_pages(f, n),
+        move |(f, _, n)| async move {
+            let _ = cursor.await;
+            load_pages(f, n).await
+        },
     );
     let detail = Resource::new(
         move || (open_id.get(), live.open.get()),
-        |(id, _)| async move {
+        move |(id, _)| async move {
+            let _ = cursor.await;
             match id {
                 Some(id) => get_conversation(id).await.map(Some),
                 None => Ok::<Option<ConversationDetail>, AppError>(None),
@@ -180,8 +186,26 @@ pub fn InboxPage() -> impl IntoView {
     );
     let assignees = Resource::new(|| (), |_| list_assignees());
 
+    // Once the page is hydrated (an event that changed the page while it hydrated would
+    // break hydration), from the cursor the page was read at.
     #[cfg(feature = "hydrate")]
-    stream::listen(live, open_id);
+    {
+        let started = StoredValue::new(false);
+        // The stream belongs to the page (closed when it goes), not to this effect.
+        let page = Owner::current();
+        Effect::new(move || {
+            if let Some(after) = cursor.get() {
+                if !started.get_value() {
+                    started.set_value(true);
+                    let listen = || stream::listen(live, open_id, after.ok());
+                    match &page {
+                        Some(owner) => owner.with(listen),
+                        None => listen(),
+                    }
+                }
+            }
+        });
+    }
 
     let count = move |f: Folder| {
         let c = live
@@ -400,8 +424,12 @@ mod stream {
     /// The tab's event stream: counts update in place, messages and changes of the open
     /// conversation go to its window, and any change loads the folder list again.
     /// Notifications go to the in-page script, which shows them once for all tabs.
-    pub fn listen(live: Live, open_id: Memo<Option<String>>) {
-        let Ok(es) = web_sys::EventSource::new("/api/events") else {
+    pub fn listen(live: Live, open_id: Memo<Option<String>>, after: Option<i64>) {
+        let url = match after {
+            Some(a) => format!("/api/events?after={a}"),
+            None => "/api/events".to_string(),
+        };
+        let Ok(es) = web_sys::EventSource::new(&url) else {
             return;
         };
         bridge::send("start", None);
