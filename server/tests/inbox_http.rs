@@ -25,6 +25,16 @@ async fn waiting(app: &TestApp, admin: &mut Client) -> (String, String) {
     support::visitor_starts(&app.base, &key, None).await
 }
 
+/// The admin, signed in with the "Online" toggle on.
+async fn online_admin(app: &TestApp) -> Client {
+    let mut a = app.setup_admin().await;
+    assert_eq!(
+        a.call("inbox/online", &[("online", "true")]).await.status(),
+        StatusCode::OK
+    );
+    a
+}
+
 /// The visitor writes `body` (with a client id, as the widget does).
 async fn visitor_says(app: &TestApp, id: &str, token: &str, body: &str) {
     support::visitor_says(&app.base, id, token, body).await
@@ -116,11 +126,7 @@ async fn the_agent_stream_starts_from_now_and_resumes_with_last_event_id() {
     for db in TestDatabase::all().await {
         let kind = db.kind();
         let app = TestApp::spawn(db).await;
-        let mut a = app.setup_admin().await;
-        assert_eq!(
-            a.call("inbox/online", &[("online", "true")]).await.status(),
-            StatusCode::OK
-        );
+        let mut a = online_admin(&app).await;
         let (old, old_token) = waiting(&app, &mut a).await;
         visitor_says(&app, &old, &old_token, "said before the tab opened").await;
 
@@ -205,11 +211,7 @@ async fn a_message_while_the_page_loads_reaches_the_tab_from_its_cursor() {
     for db in TestDatabase::all().await {
         let kind = db.kind();
         let app = TestApp::spawn(db).await;
-        let mut a = app.setup_admin().await;
-        assert_eq!(
-            a.call("inbox/online", &[("online", "true")]).await.status(),
-            StatusCode::OK
-        );
+        let mut a = online_admin(&app).await;
         let (id, token) = waiting(&app, &mut a).await;
         visitor_says(&app, &id, &token, "before the page").await;
         let cursor: i64 = a.answer("inbox/cursor", &[]).await;
