@@ -185,6 +185,13 @@ async fn failing_logins_cannot_lock_an_agent_out() {
             StatusCode::TOO_MANY_REQUESTS,
             "{kind}: that address"
         );
+        // It says how long to wait: within the five-minute window, at least a second.
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=300).contains(&wait), "{kind}: Retry-After {wait}");
         let mut owner = client_from(&app.base, [127, 0, 0, 3]);
         let r = owner
             .call(

@@ -593,6 +593,32 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind}");
+
+        // The browser unsubscribes: the subscription is removed (for a signed-in user only).
+        subscribe(&mut admin, &service).await;
+        assert_eq!(subscriptions(&app).await, 1, "{kind}");
+        let endpoint = json!({ "endpoint": service.subscription()["endpoint"] });
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/push/unsubscribe", app.base))
+            .json(&endpoint)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind}");
+        assert_eq!(subscriptions(&app).await, 1, "{kind}: still there");
+        let r = admin
+            .http
+            .post(format!("{}/api/push/unsubscribe", app.base))
+            .header(
+                "cookie",
+                format!("leadline_session={}", admin.cookie.clone().unwrap()),
+            )
+            .json(&endpoint)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{kind}");
+        assert_eq!(subscriptions(&app).await, 0, "{kind}: removed");
     }
 }
 
