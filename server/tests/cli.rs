@@ -94,6 +94,32 @@ async fn migrate_runs_and_exits() {
     }
 }
 
+/// `LEADLINE_LOG_FORMAT=json`: one JSON object per log line, for a log collector.
+#[test]
+fn logs_can_be_json_lines() {
+    let db = TestDatabase::sqlite();
+    let out = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("migrate")
+        .env("LEADLINE_DATABASE_URL", &db.url)
+        .env("LEADLINE_LOG", "info")
+        .env("LEADLINE_LOG_FORMAT", "json")
+        .output()
+        .expect("leadline runs");
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["level"] == "INFO"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("migration"))),
+        "{logs}"
+    );
+}
+
 #[tokio::test]
 async fn serve_stops_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader};
