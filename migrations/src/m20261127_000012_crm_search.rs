@@ -91,10 +91,31 @@ impl MigrationTrait for Migration {
                 .await?;
             list_index(manager, table, new, order, true).await?;
         }
+        // PostgreSQL reads an ascending index backwards as DESC NULLS FIRST: "most valuable
+        // first, no value last" needs its own order (SQLite takes the nulls apart itself).
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+            for table in ["lead", "deal"] {
+                manager
+                    .get_connection()
+                    .execute_unprepared(&format!(
+                        "CREATE INDEX idx_{table}_company_value_desc ON {table} \
+                         (company_id, value_minor DESC NULLS LAST, id DESC)"
+                    ))
+                    .await?;
+            }
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+            for table in ["lead", "deal"] {
+                manager
+                    .get_connection()
+                    .execute_unprepared(&format!("DROP INDEX idx_{table}_company_value_desc"))
+                    .await?;
+            }
+        }
         for (table, old, new, order) in TABLES {
             manager
                 .drop_index(Index::drop().name(new).table(Alias::new(table)).to_owned())
