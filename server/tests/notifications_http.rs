@@ -606,17 +606,7 @@ async fn web_push_carries_each_kind_encrypted_and_signed() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind}");
         assert_eq!(subscriptions(&app).await, 1, "{kind}: still there");
-        let r = admin
-            .http
-            .post(format!("{}/api/push/unsubscribe", app.base))
-            .header(
-                "cookie",
-                format!("leadline_session={}", admin.cookie.clone().unwrap()),
-            )
-            .json(&endpoint)
-            .send()
-            .await
-            .unwrap();
+        let r = admin.call_json("push/unsubscribe", &endpoint).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT, "{kind}");
         assert_eq!(subscriptions(&app).await, 0, "{kind}: removed");
     }
