@@ -44,6 +44,22 @@ async fn someone(db: &DatabaseConnection, company: Uuid, name: &str, email: &str
     id
 }
 
+/// A second company (setup makes one; the schema holds many).
+async fn other_company(db: &DatabaseConnection) -> Uuid {
+    let id = Uuid::now_v7();
+    company::Entity::insert(company::ActiveModel {
+        id: Set(id),
+        name: Set("Other Co".into()),
+        created_at: Set(OffsetDateTime::now_utc()),
+        default_country: Set(None),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    id
+}
+
 struct LeadSpec<'a> {
     title: &'a str,
     person: Option<Uuid>,
@@ -112,18 +128,7 @@ async fn lists_search_sort_filter_and_stay_in_their_company() {
         let db = tdb.connect().await;
         let a = testing::company(&db).await;
         let b = testing::regular_user(&db, &a, "b@example.com", false).await;
-        // A second company (setup makes one; the schema holds many).
-        let other = Uuid::now_v7();
-        company::Entity::insert(company::ActiveModel {
-            id: Set(other),
-            name: Set("Other Co".into()),
-            created_at: Set(OffsetDateTime::now_utc()),
-            default_country: Set(None),
-            ..Default::default()
-        })
-        .exec(&db)
-        .await
-        .unwrap();
+        let other = other_company(&db).await;
         let acme = org(&db, a.company_id, "Acme Trading").await;
         let vera = someone(&db, a.company_id, "Vera Ortiz", "vera@shop.example").await;
         add_lead(
@@ -343,6 +348,127 @@ async fn lists_page_by_fifty() {
         }
         let want: Vec<String> = (0..120).rev().map(|i| format!("Lead {i:03}")).collect();
         assert_eq!(seen, want, "{kind}: every lead once, newest first");
+    }
+}
+
+/// A search that few items match is answered through the trigram index (at most 500
+/// looked up by id), one that many match through the list's own index: both give the same
+/// pages, in the list's order, with the owner filter and in the company only.
+#[tokio::test]
+async fn few_and_many_matches_page_alike() {
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        let other = other_company(&db).await;
+        for i in 0..560i64 {
+            let title = format!("Item {i:03}");
+            let owner = (i % 2 == 0).then_some(a.user_id);
+            add_lead(
+                &db,
+                a.company_id,
+                LeadSpec {
+                    title: &title,
+                    person: None,
+                    organization: None,
+                    owner,
+                    value: Some((i, "USD")),
+                    age_minutes: 1000 - i,
+                },
+            )
+            .await;
+        }
+        // Another company's items match the rare term too, and are never shown.
+        for i in 0..3 {
+            add_lead(
+                &db,
+                other,
+                LeadSpec {
+                    title: &format!("Item 51{i} elsewhere"),
+                    person: None,
+                    organization: None,
+                    owner: None,
+                    value: None,
+                    age_minutes: 0,
+                },
+            )
+            .await;
+        }
+        let all_pages = |search: &'static str, sort: &'static str, owner: &'static str| {
+            let (db, a) = (&db, &a);
+            async move {
+                let mut seen = Vec::new();
+                for page in 0.. {
+                    let p = list(db, a, CrmKind::Leads, &q(search, sort, owner, page))
+                        .await
+                        .unwrap();
+                    assert!(p.rows.len() <= 50);
+                    seen.extend(p.rows.into_iter().map(|r| r.title));
+                    if !p.more {
+                        break;
+                    }
+                }
+                seen
+            }
+        };
+        let want = |keep: &dyn Fn(i64) -> bool, newest_first: bool| -> Vec<String> {
+            let mut v: Vec<i64> = (0..560).filter(|i| keep(*i)).collect();
+            if !newest_first {
+                v.reverse();
+            }
+            v.into_iter()
+                .rev()
+                .map(|i| format!("Item {i:03}"))
+                .collect()
+        };
+        // Many: every item (560, more than the trigram lookup takes).
+        assert_eq!(
+            all_pages("item", "", "").await,
+            want(&|_| true, true),
+            "{kind}"
+        );
+        assert_eq!(
+            all_pages("ITEM", "value", "me").await,
+            want(&|i| i % 2 == 0, true),
+            "{kind}"
+        );
+        // Few: "item 51" is 510-519 ("Item 051" is not one).
+        let few = |i: i64| (510..520).contains(&i);
+        assert_eq!(
+            all_pages("item 51", "", "").await,
+            want(&few, true),
+            "{kind}"
+        );
+        assert_eq!(
+            all_pages("Item 51", "value", "me").await,
+            want(&|i| few(i) && i % 2 == 0, true),
+            "{kind}"
+        );
+        // A hundred, over several pages: "item 1" is 100-199.
+        let hundreds = |i: i64| (100..200).contains(&i);
+        assert_eq!(
+            all_pages("item 1", "", "").await,
+            want(&hundreds, true),
+            "{kind}"
+        );
+        assert!(all_pages("item 999", "", "").await.is_empty(), "{kind}");
+        // Shorter than a trigram.
+        assert_eq!(
+            all_pages("55", "", "").await,
+            want(&|i| format!("{i:03}").contains("55"), true),
+            "{kind}"
+        );
+        if kind == "postgres" {
+            use sea_orm::ConnectionTrait;
+            let index = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_lead_search_trgm'",
+                ))
+                .await
+                .unwrap();
+            assert!(index.is_some(), "pg_trgm's index is made where it may be");
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod m20261126_000009_crm_lists;
 mod m20261127_000010_activity_time;
 mod m20261127_000011_notifications;
 mod m20261127_000012_crm_search;
+mod m20261127_000013_crm_trigrams;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_activity_time::Migration),
             Box::new(m20261127_000011_notifications::Migration),
             Box::new(m20261127_000012_crm_search::Migration),
+            Box::new(m20261127_000013_crm_trigrams::Migration),
         ]
     }
 }

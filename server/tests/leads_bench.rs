@@ -128,6 +128,15 @@ async fn bench(db: TestDatabase) {
             ("person 4242", "created", ""),
         ),
         (
+            "service: search, 111 matches",
+            ("person 424", "created", ""),
+        ),
+        (
+            "service: search, 1,111 matches, by value",
+            ("person 99", "value", ""),
+        ),
+        ("service: search, no match", ("nobody", "created", "")),
+        (
             "service: search, every row matches",
             ("example", "created", ""),
         ),
@@ -145,7 +154,7 @@ async fn bench(db: TestDatabase) {
                 .await
                 .unwrap();
             times.push(t.elapsed());
-            assert!(!page.rows.is_empty());
+            assert_eq!(page.rows.is_empty(), query.0 == "nobody", "{name}");
         }
         report(name, times);
     }
@@ -155,6 +164,7 @@ async fn bench(db: TestDatabase) {
         "/leads?owner=me",
         "/leads?page=100",
         "/leads?q=person+4242",
+        "/leads?q=person+424&owner=me",
         "/leads?q=organization+9&sort=value",
     ] {
         let mut times = Vec::new();

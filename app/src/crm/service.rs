@@ -11,8 +11,9 @@ use crate::chatbot::model::CrmItem;
 use crate::error::AppError;
 use sea_orm::sea_query::{ExprTrait, LikeExpr, NullOrdering, Order};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -332,10 +333,18 @@ pub async fn list(
     };
     let pattern = (!search.is_empty()).then(|| like_pattern(search));
     let offset = u64::from(query.page) * PAGE_SIZE;
+    let among = match &pattern {
+        Some(p) => narrowed(db, kind, actor.company_id, &search.to_lowercase(), p).await?,
+        None => None,
+    };
+    if among.as_ref().is_some_and(Vec::is_empty) {
+        return rows_page(db, actor, Vec::new()).await;
+    }
     let scope = Scope {
         company_id: actor.company_id,
         owner,
         pattern,
+        among,
     };
     let items: Vec<Item> = match kind {
         CrmKind::Leads => {
@@ -343,7 +352,7 @@ pub async fn list(
             let s = scoped(
                 lead::Entity::find(),
                 &scope,
-                [C::CompanyId, C::OwnerId, C::Search],
+                [C::Id, C::CompanyId, C::OwnerId, C::Search],
             );
             newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
                 .limit(PAGE_SIZE + 1)
@@ -375,7 +384,7 @@ pub async fn list(
             let s = scoped(
                 deal::Entity::find(),
                 &scope,
-                [C::CompanyId, C::OwnerId, C::Search],
+                [C::Id, C::CompanyId, C::OwnerId, C::Search],
             );
             newest_or_most_valuable(s, &query.sort, C::ValueMinor, C::CreatedAt, C::Id)
                 .limit(PAGE_SIZE + 1)
@@ -402,7 +411,7 @@ pub async fn list(
             let s = scoped(
                 activity::Entity::find(),
                 &scope,
-                [C::CompanyId, C::OwnerId, C::Search],
+                [C::Id, C::CompanyId, C::OwnerId, C::Search],
             );
             let s = match query.sort.as_str() {
                 "created" => s.order_by_desc(C::CreatedAt).order_by_desc(C::Id),
@@ -435,20 +444,23 @@ pub async fn list(
     rows_page(db, actor, items).await
 }
 
-/// What every list is narrowed to: the company, an owner, a search.
+/// What every list is narrowed to: the company, an owner, a search, and the items the
+/// search can match when the trigram index found them all (see `narrowed`).
 struct Scope {
     company_id: Uuid,
     owner: Option<Uuid>,
     pattern: Option<String>,
+    among: Option<Vec<Uuid>>,
 }
 
-/// `select` narrowed by `scope`; `cols` are the entity's company, owner and search columns.
-/// The search column is lower case already (see `search_text`), and last in the list's
-/// index: the search reads the index in the list's order and stops at a page.
+/// `select` narrowed by `scope`; `cols` are the entity's id, company, owner and search
+/// columns. The search column is lower case already (see `search_text`), and last in the
+/// list's index: without `among`, the search reads that index in the list's order and
+/// stops at a page.
 fn scoped<E: EntityTrait>(
     select: sea_orm::Select<E>,
     scope: &Scope,
-    [company, owner, search]: [E::Column; 3],
+    [id, company, owner, search]: [E::Column; 4],
 ) -> sea_orm::Select<E> {
     let mut s = select.filter(company.eq(scope.company_id));
     if let Some(o) = scope.owner {
@@ -457,7 +469,67 @@ fn scoped<E: EntityTrait>(
     if let Some(p) = &scope.pattern {
         s = s.filter(Expr::col(search).like(LikeExpr::new(p).escape('\\')));
     }
+    if let Some(ids) = &scope.among {
+        s = s.filter(id.is_in(ids.iter().copied()));
+    }
     s
+}
+
+/// At most this many items are looked up by id after a trigram search; a search that
+/// matches more reads the list's own index, where it finds a page of them soon.
+const NARROW_AT_MOST: usize = 500;
+
+/// Every item of the company whose search text holds `term` (lower case), found through
+/// the trigram index of migration m20261127_000013, when they are fewer than
+/// `NARROW_AT_MOST`; `None` when the term is shorter than a trigram or that common. On
+/// PostgreSQL without `pg_trgm` the planner reads the list's index instead, which is what
+/// the list would have done.
+async fn narrowed(
+    db: &DatabaseConnection,
+    kind: CrmKind,
+    company_id: Uuid,
+    term: &str,
+    pattern: &str,
+) -> Result<Option<Vec<Uuid>>, AppError> {
+    if term.chars().count() < 3 {
+        return Ok(None);
+    }
+    let table = match kind {
+        CrmKind::Leads => "lead",
+        CrmKind::Deals => "deal",
+        CrmKind::Activities => "activity",
+    };
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT id FROM {table} WHERE company_id = $1 AND search LIKE $2 ESCAPE '\\' \
+                 LIMIT {NARROW_AT_MOST}"
+            ),
+            [company_id.into(), pattern.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT k.id AS id FROM {table}_search s \
+                 JOIN {table}_search_key k ON k.key = s.rowid \
+                 JOIN {table} t ON t.id = k.id \
+                 WHERE {table}_search MATCH ? AND t.company_id = ? LIMIT {NARROW_AT_MOST}"
+            ),
+            [
+                format!("\"{}\"", term.replace('"', "\"\"")).into(),
+                company_id.into(),
+            ],
+        ),
+    };
+    let ids = db
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((ids.len() < NARROW_AT_MOST).then_some(ids))
 }
 
 /// Newest first, or most valuable first (no value last) when `sort` is "value".
