@@ -6,12 +6,38 @@ use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub base: String,
     pub db: TestDatabase,
     stop: Option<oneshot::Sender<()>>,
+    done: Arc<AtomicBool>,
+}
+
+/// A test that still holds its server after this long has stalled (the slowest test takes
+/// well under a minute; the benchmarks a few): it ends the test binary with the test's
+/// name, rather than letting a run wait for its CI time limit with nothing said.
+const STALLED_AFTER: Duration = Duration::from_secs(600);
+
+fn watchdog(done: Arc<AtomicBool>) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        while !done.load(Ordering::Relaxed) {
+            if started.elapsed() > STALLED_AFTER {
+                eprintln!("{test}: still running after {STALLED_AFTER:?}: stalled, stopping");
+                std::process::exit(101);
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
 }
 
 impl TestApp {
@@ -42,10 +68,13 @@ impl TestApp {
         tokio::spawn(server::serve(listener, conn, config, async {
             let _ = rx.await;
         }));
+        let done = Arc::new(AtomicBool::new(false));
+        watchdog(done.clone());
         Self {
             base,
             db,
             stop: Some(tx),
+            done,
         }
     }
 
@@ -129,6 +158,7 @@ pub async fn login(base: &str, email: &str, password: &str) -> Client {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
