@@ -260,3 +260,24 @@ test('Web Push: the service worker shows a pushed notification with the conversa
   }, { timeout: 20_000, intervals: [500] }).toContain('Ann wrote|Are you open on Sunday?|c-push');
   await context.close();
 });
+
+test('the tab title counts what waits for the user as the inbox loads, before any event', async ({ page }) => {
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await signInAdmin(page);
+  const key = await activeLiveChatPlaybook(page.request);
+  await setOnline(page.request, true);
+  const visitorApi = await playwrightRequest.newContext({ baseURL: new URL(page.url()).origin });
+  await visitorStarts(visitorApi, key);
+  await visitorStarts(visitorApi, key);
+  await open(page, '/inbox');
+  const folders = page.getByRole('navigation', { name: 'Folders' });
+  const count = async (name: string) =>
+    Number(await folders.getByRole('link', { name }).locator('.count').innerText());
+  const waiting = (await count('Unassigned')) + (await count('My conversations'));
+  expect(waiting).toBeGreaterThanOrEqual(2);
+  // No event arrives meanwhile: the count comes from the page as loaded.
+  await expect(page).toHaveTitle(`(${waiting}) Live Chat · Leadline`);
+  expect(errors).toEqual([]);
+  await visitorApi.dispose();
+});

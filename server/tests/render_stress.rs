@@ -4,7 +4,8 @@
 //! `cargo test -p server --test render_stress -- --ignored --nocapture`
 //! (`LEADLINE_STRESS_LOADS` sets the number of loads, 2,000 by default;
 //! `LEADLINE_STRESS_THREADS` the runtime's worker threads, 0 for one thread as
-//! `#[tokio::test]` runs: 4 by default).
+//! `#[tokio::test]` runs: 4 by default). On PostgreSQL too when `LEADLINE_TEST_POSTGRES_URL`
+//! is set.
 mod support;
 
 use app::backend::testing::TestDatabase;
@@ -30,15 +31,21 @@ fn signed_in_pages_always_finish_rendering() {
     .enable_all()
     .build()
     .unwrap();
-    runtime.block_on(stress());
+    // SQLite, and PostgreSQL too when LEADLINE_TEST_POSTGRES_URL is set.
+    runtime.block_on(async {
+        for db in TestDatabase::all().await {
+            println!("--- {}", db.kind());
+            stress(db).await;
+        }
+    });
 }
 
-async fn stress() {
+async fn stress(db: TestDatabase) {
     let loads: usize = std::env::var("LEADLINE_STRESS_LOADS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let app = TestApp::spawn(db).await;
     let admin = app.setup_admin().await;
     let cookie = admin.cookie.clone();
     let pages = [

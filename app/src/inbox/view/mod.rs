@@ -236,15 +236,18 @@ pub fn InboxPage() -> impl IntoView {
         }
     };
     // The tab's title counts the conversations waiting for this user: Unassigned and theirs.
-    let waiting = move || {
+    // Set by an effect (in the browser, once the counts are there): the title is outside
+    // any <Suspense/>, where reading the counts' resource would break hydration.
+    let waiting = RwSignal::new(0);
+    Effect::new(move || {
         let c = live
             .counts
             .get()
             .or_else(|| initial_counts.get().and_then(Result::ok))
             .unwrap_or_default();
-        c.unassigned + c.mine
-    };
-    let title = move || match waiting() {
+        waiting.set(c.unassigned + c.mine);
+    });
+    let title = move || match waiting.get() {
         0 => "Live Chat · Leadline".to_string(),
         n => format!("({n}) Live Chat · Leadline"),
     };
