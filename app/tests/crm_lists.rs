@@ -411,53 +411,42 @@ async fn few_and_many_matches_page_alike() {
                 seen
             }
         };
-        let want = |keep: &dyn Fn(i64) -> bool, newest_first: bool| -> Vec<String> {
-            let mut v: Vec<i64> = (0..560).filter(|i| keep(*i)).collect();
-            if !newest_first {
-                v.reverse();
-            }
-            v.into_iter()
+        // Newest first and most valuable first are the same order here.
+        let want = |keep: &dyn Fn(i64) -> bool| -> Vec<String> {
+            (0..560)
                 .rev()
+                .filter(|i| keep(*i))
                 .map(|i| format!("Item {i:03}"))
                 .collect()
         };
-        // Many: every item (560, more than the trigram lookup takes).
-        assert_eq!(
-            all_pages("item", "", "").await,
-            want(&|_| true, true),
-            "{kind}"
-        );
-        assert_eq!(
-            all_pages("ITEM", "value", "me").await,
-            want(&|i| i % 2 == 0, true),
-            "{kind}"
-        );
-        // Few: "item 51" is 510-519 ("Item 051" is not one).
         let few = |i: i64| (510..520).contains(&i);
-        assert_eq!(
-            all_pages("item 51", "", "").await,
-            want(&few, true),
-            "{kind}"
+        // (search, sort, owner, which items it finds)
+        type Case<'a> = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'a dyn Fn(i64) -> bool,
         );
-        assert_eq!(
-            all_pages("Item 51", "value", "me").await,
-            want(&|i| few(i) && i % 2 == 0, true),
-            "{kind}"
-        );
-        // A hundred, over several pages: "item 1" is 100-199.
-        let hundreds = |i: i64| (100..200).contains(&i);
-        assert_eq!(
-            all_pages("item 1", "", "").await,
-            want(&hundreds, true),
-            "{kind}"
-        );
-        assert!(all_pages("item 999", "", "").await.is_empty(), "{kind}");
-        // Shorter than a trigram.
-        assert_eq!(
-            all_pages("55", "", "").await,
-            want(&|i| format!("{i:03}").contains("55"), true),
-            "{kind}"
-        );
+        let cases: [Case<'_>; 7] = [
+            // Many: every item (560, more than the trigram lookup takes).
+            ("item", "", "", &|_| true),
+            ("ITEM", "value", "me", &|i| i % 2 == 0),
+            // Few: "item 51" is 510-519 ("Item 051" is not one).
+            ("item 51", "", "", &few),
+            ("Item 51", "value", "me", &|i| few(i) && i % 2 == 0),
+            // A hundred, over several pages: "item 1" is 100-199.
+            ("item 1", "", "", &|i| (100..200).contains(&i)),
+            ("item 999", "", "", &|_| false),
+            // Shorter than a trigram.
+            ("55", "", "", &|i| format!("{i:03}").contains("55")),
+        ];
+        for (search, sort, owner, keep) in cases {
+            assert_eq!(
+                all_pages(search, sort, owner).await,
+                want(keep),
+                "{kind}: {search:?} {sort:?} {owner:?}"
+            );
+        }
         if kind == "postgres" {
             use sea_orm::ConnectionTrait;
             let index = db
