@@ -69,6 +69,20 @@ struct LeadSpec<'a> {
     age_minutes: i64,
 }
 
+impl<'a> LeadSpec<'a> {
+    /// A lead with only a title and an age: no person, organization, owner or value.
+    fn titled(title: &'a str, age_minutes: i64) -> Self {
+        Self {
+            title,
+            person: None,
+            organization: None,
+            owner: None,
+            value: None,
+            age_minutes,
+        }
+    }
+}
+
 async fn add_lead(db: &DatabaseConnection, company: Uuid, l: LeadSpec<'_>) -> Uuid {
     let id = Uuid::now_v7();
     let search = search_text(db, l.title, l.person, l.organization)
@@ -323,19 +337,7 @@ async fn lists_page_by_fifty() {
         let a = testing::company(&db).await;
         for i in 0..120 {
             let title = format!("Lead {i:03}");
-            add_lead(
-                &db,
-                a.company_id,
-                LeadSpec {
-                    title: &title,
-                    person: None,
-                    organization: None,
-                    owner: None,
-                    value: None,
-                    age_minutes: 200 - i,
-                },
-            )
-            .await;
+            add_lead(&db, a.company_id, LeadSpec::titled(&title, 200 - i)).await;
         }
         let mut seen = Vec::new();
         for page in 0..3 {
@@ -368,31 +370,17 @@ async fn few_and_many_matches_page_alike() {
                 &db,
                 a.company_id,
                 LeadSpec {
-                    title: &title,
-                    person: None,
-                    organization: None,
                     owner,
                     value: Some((i, "USD")),
-                    age_minutes: 1000 - i,
+                    ..LeadSpec::titled(&title, 1000 - i)
                 },
             )
             .await;
         }
         // Another company's items match the rare term too, and are never shown.
         for i in 0..3 {
-            add_lead(
-                &db,
-                other,
-                LeadSpec {
-                    title: &format!("Item 51{i} elsewhere"),
-                    person: None,
-                    organization: None,
-                    owner: None,
-                    value: None,
-                    age_minutes: 0,
-                },
-            )
-            .await;
+            let title = format!("Item 51{i} elsewhere");
+            add_lead(&db, other, LeadSpec::titled(&title, 0)).await;
         }
         let all_pages = |search: &'static str, sort: &'static str, owner: &'static str| {
             let (db, a) = (&db, &a);
