@@ -123,7 +123,24 @@ impl fmt::Debug for NewPassword {
     }
 }
 
-/// A display name (a person's or a company's): trimmed, 1 to 100 characters, no control characters.
+/// What typed text may not hold (R6): control characters other than newline and tab, and
+/// the invisible marks that reorder text (bidirectional embeddings, overrides and isolates),
+/// which can make a message, a name or a CRM field read as something else.
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || reorders_text(c)
+}
+
+/// The bidirectional embeddings, overrides and isolates.
+pub fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The refusal of text holding a [`forbidden_char`].
+pub const FORBIDDEN_CHARS: &str =
+    "Remove the control characters (invisible characters such as NUL or text-direction overrides).";
+
+/// A display name (a person's or a company's): trimmed, 1 to 100 characters, no control
+/// characters (newlines and tabs included) and no marks that reorder text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -137,8 +154,8 @@ impl Name {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(format!("Use at most {MAX_NAME_CHARS} characters."));
         }
-        if name.chars().any(char::is_control) {
-            return Err("Remove the control characters.".into());
+        if name.chars().any(|c| c.is_control() || reorders_text(c)) {
+            return Err(FORBIDDEN_CHARS.into());
         }
         Ok(Self(name.to_string()))
     }

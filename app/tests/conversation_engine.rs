@@ -355,7 +355,7 @@ async fn events_replay_exactly_what_was_missed() {
                 EventPayload::Conversation { conversation, .. } => {
                     format!("{:?}", conversation.state)
                 }
-                EventPayload::User { .. } => "user".into(),
+                EventPayload::User { .. } | EventPayload::SignedOut { .. } => "user".into(),
                 EventPayload::Panel { .. } => "panel".into(),
                 EventPayload::Notifications { .. } | EventPayload::Presence { .. } => {
                     "settings".into()

@@ -32,7 +32,7 @@ test.describe.serial('accounts', () => {
     const steps = page.getByRole('region', { name: 'Get started' });
     await expect(steps).toContainText('0 of 3 steps done');
     await expect(steps.getByRole('link', { name: 'Create a playbook' })).toHaveAttribute('href', '/chatbot');
-    await expect(steps.getByRole('link', { name: 'Go online in Live Chat' })).toHaveAttribute('href', '/inbox');
+    await expect(steps.getByRole('link', { name: 'Go online to take chats' })).toHaveAttribute('href', '/inbox');
     await expect(page.locator('.user-name')).toHaveText('Ada Admin');
     await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
     expect(errors).toEqual([]);
@@ -108,7 +108,7 @@ test.describe.serial('accounts', () => {
     // The first steps are the ones this user can take: going online, not building playbooks.
     const steps = page.getByRole('region', { name: 'Get started' });
     await expect(steps).toContainText('0 of 1 step done');
-    await expect(steps.getByRole('link', { name: 'Go online in Live Chat' })).toBeVisible();
+    await expect(steps.getByRole('link', { name: 'Go online to take chats' })).toBeVisible();
     await expect(steps.getByRole('link', { name: 'Create a playbook' })).toHaveCount(0);
     await open(page, '/users');
     await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();

@@ -18,7 +18,7 @@ test('an admin builds a Live Chat playbook, saves it, and sees it exactly as sav
   await page.getByRole('link', { name: 'Chatbot' }).click();
   await expect(page.getByRole('heading', { name: 'Chatbot', exact: true })).toBeVisible();
   await page.getByRole('button', { name: 'Add playbook' }).click();
-  await page.getByRole('button', { name: 'Live Chat template' }).click();
+  await page.getByRole('button', { name: 'Live Chat', exact: true }).click();
   await expect(page).toHaveURL(/\/chatbot\/[0-9a-f-]+$/);
   await expect(page.getByTestId('live-chat-status')).toHaveText('Live Chat: Offline mode only');
   expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture']);
@@ -87,7 +87,7 @@ test('a bad wait time is refused on the card and nothing is lost', async ({ page
   await signInAdmin(page);
   await open(page, '/chatbot');
   await page.getByRole('button', { name: 'Add playbook' }).click();
-  await page.getByRole('button', { name: 'Live Chat template' }).click();
+  await page.getByRole('button', { name: 'Live Chat', exact: true }).click();
   await expect(page).toHaveURL(/\/chatbot\/[0-9a-f-]+$/);
   await cards(page).nth(1).getByRole('button', { name: 'Edit card' }).click();
   await page.getByLabel('Wait time').fill('5');

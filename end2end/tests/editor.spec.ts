@@ -15,7 +15,7 @@ async function kinds(page: Page) {
 async function newLiveChatPlaybook(page: Page) {
   await open(page, '/chatbot');
   await page.getByRole('button', { name: 'Add playbook' }).click();
-  await page.getByRole('button', { name: 'Live Chat template' }).click();
+  await page.getByRole('button', { name: 'Live Chat', exact: true }).click();
   await expect(page).toHaveURL(/\/chatbot\/[0-9a-f-]+$/);
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }

@@ -79,6 +79,32 @@ test('nobody online: the template asks for details, confirms, and the missed cha
   await vContext.close();
 });
 
+test('a missed chat taken before the visitor left details: the visitor answers in the composer', async ({ browser, page }) => {
+  const errors: string[] = [];
+  await signInAdmin(page);
+  const api = page.request;
+  site.key = await activeLiveChatPlaybook(api);
+  await setOnline(api, false);
+
+  const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors);
+  const chat = await openChat(visitor);
+  await expect(chat.getByRole('button', { name: 'Send details' })).toBeVisible();
+  const id = await conversationOf(visitor, site.key);
+  expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
+  expect((await api.post('/api/inbox/send', { form: { id, body: 'Sorry for the wait, how can I help?' } })).ok()).toBeTruthy();
+  await expect(chat.getByText(`${admin.name} joined the conversation`)).toBeVisible();
+  await expect(chat.getByText('Sorry for the wait, how can I help?')).toBeVisible();
+  // The agent is here: the details form gives way to the composer, and one "Message" field.
+  await expect(chat.getByRole('button', { name: 'Send details' })).toHaveCount(0);
+  await chat.getByLabel('Message', { exact: true }).fill('I need a visa letter');
+  await chat.getByLabel('Message', { exact: true }).press('Enter');
+  await expect
+    .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).messages.map((m: any) => m.body))
+    .toContain('I need a visa letter');
+  expect(errors).toEqual([]);
+  await vContext.close();
+});
+
 test('a reply while the chat is closed shows a count and a preview, also after a reload', async ({ browser, page }) => {
   const errors: string[] = [];
   await signInAdmin(page);
@@ -199,7 +225,8 @@ test('on a phone the open chat fills the screen, the page stays put, and it clos
   expect(await visitor.evaluate(() => getComputedStyle(document.documentElement).overflow)).toBe('hidden');
   // The capture form (the phone field's pattern is valid: no console error) keeps its question in view;
   // it says what may stay empty.
-  await expect(chat.getByLabel('Phone (optional)')).toBeVisible();
+  await expect(chat.getByLabel('Phone', { exact: true })).toBeVisible();
+  await expect(chat.getByLabel('Phone', { exact: true })).toHaveAccessibleDescription('(optional)');
   await expect(chat.getByLabel('Email')).toHaveAttribute('required', '');
   await expect(chat.getByText('Leave your details')).toBeInViewport();
   // An on-screen keyboard shrinks the visual viewport: the chat follows it.
@@ -271,13 +298,13 @@ test('the home page lists the first steps and ticks each one done', async ({ bro
   await open(page, '/');
   const steps = page.getByRole('region', { name: 'Get started' });
   await expect(steps).toContainText('3 of 3 steps done');
-  for (const name of ['Create a playbook', 'Paste the snippet into your website', 'Go online in Live Chat']) {
+  for (const name of ['Create a playbook', 'Paste the snippet into your website', 'Go online to take chats']) {
     await expect(steps.getByRole('listitem').filter({ hasText: name })).toContainText('(done)');
   }
   await setOnline(page.request, false);
   await page.reload();
-  await expect(steps.getByRole('listitem').filter({ hasText: 'Go online in Live Chat' })).toContainText('(to do)');
-  await steps.getByRole('link', { name: 'Go online in Live Chat' }).click();
+  await expect(steps.getByRole('listitem').filter({ hasText: 'Go online to take chats' })).toContainText('(to do)');
+  await steps.getByRole('link', { name: 'Go online to take chats' }).click();
   await expect(page).toHaveURL(/\/inbox$/);
 });
 

@@ -47,8 +47,9 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import type { APIRequestContext, Browser, BrowserContextOptions, FrameLocator } from '@playwright/test';
 
-/** A customer's website on another origin (its own port): two pages with the snippet of `key`. */
-export async function hostSite() {
+/** A customer's website on another origin (its own port): two pages with the snippet of `key`.
+ *  On `localhost` it is also another site than Leadline's 127.0.0.1 (a third-party frame). */
+export async function hostSite(hostname = '127.0.0.1') {
   const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
   const site = { origin: '', key: '', close: async () => {} };
   const page = (title: string, other: string, viewport = true) => `<!doctype html><html><head><title>${title}</title>
@@ -62,7 +63,7 @@ ${viewport ? '<meta name="viewport" content="width=device-width, initial-scale=1
       : req.url?.startsWith('/old') ? page('Old shop', '/', false) : page('Shop home', '/pricing'));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  site.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  site.origin = `http://${hostname}:${(server.address() as AddressInfo).port}`;
   site.close = () => new Promise<void>((done) => server.close(() => done()));
   return site;
 }

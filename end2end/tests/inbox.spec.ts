@@ -250,7 +250,7 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   const bPanel = b.getByRole('region', { name: 'Side panel' });
   await expect(bPanel.getByText('Lead created')).toBeVisible();
   await expect(bPanel.getByText('Deal created')).toHaveCount(0);
-  await panel.getByText('…').click();
+  await panel.getByRole('button', { name: '…', exact: true }).click();
   await panel.getByRole('button', { name: 'Create deal' }).click();
   await expect(panel.getByText('Deal created')).toBeVisible();
   await expect(bPanel.getByText('Deal created')).toBeVisible();

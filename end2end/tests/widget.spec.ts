@@ -92,6 +92,66 @@ test('a visitor on another site talks to the bot, then to an agent, across pages
   await visitorContext.close();
 });
 
+test('on a site of its own, with no storage for the frame, the chat survives reloads and pages', async ({ browser, page }) => {
+  // A third-party frame often gets no storage (Chromium blocking third-party storage, private
+  // windows): here the frame's localStorage always refuses, as such a browser's does.
+  const other = await hostSite('localhost');
+  const leadline = `http://127.0.0.1:${process.env.E2E_PORT ?? '3107'}`;
+  try {
+    const errors: string[] = [];
+    await signInAdmin(page);
+    const api = page.request;
+    other.key = await activeLiveChatPlaybook(api);
+    await setOnline(api, true);
+    const context = await browser.newContext();
+    await context.addInitScript((origin) => {
+      if (location.origin !== origin) return;
+      Object.defineProperty(window, 'localStorage', {
+        get() { throw new DOMException('Access is denied for this document.', 'SecurityError'); },
+      });
+    }, leadline);
+    const visitor = await context.newPage();
+    watchConsole(visitor, errors);
+    await visitor.goto(`${other.origin}/`);
+    const chat = await openChat(visitor);
+    await expect(chat.getByText('One of our team will join this chat in a moment.')).toBeVisible();
+
+    const ours = async () => {
+      const all = [];
+      for (const folder of ['unassigned', 'mine']) {
+        const list = await (await api.post('/api/inbox/list', { form: { folder } })).json();
+        all.push(...list.filter((c: any) => (c.conversation.page_url ?? '').startsWith(other.origin)));
+      }
+      return all.map((c: any) => c.conversation.id);
+    };
+    await expect.poll(ours).toHaveLength(1);
+    const [id] = await ours();
+    expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
+    expect((await api.post('/api/inbox/send', { form: { id, body: 'Hello across sites' } })).ok()).toBeTruthy();
+    await expect(chat.getByText('Hello across sites')).toBeVisible();
+    await chat.getByLabel('Message').fill('Kept on the host page');
+    await chat.getByLabel('Message').press('Enter');
+    await expect(chat.getByText('Kept on the host page')).toBeVisible();
+
+    // A reload and another page: the same conversation, with the agent in the header.
+    for (const go of [() => visitor.reload(), () => visitor.getByRole('link', { name: 'Next page' }).click()]) {
+      await go();
+      const again = visitor.frameLocator('iframe[title="Chat"]');
+      await expect(again.getByText('Hello across sites')).toBeVisible();
+      await expect(again.getByText('Kept on the host page')).toHaveCount(1);
+      await expect(again.getByRole('heading', { name: admin.name })).toBeVisible();
+    }
+    expect(await ours()).toEqual([id]);
+    // What the loader keeps for the frame is on the host page's own storage.
+    const kept = await visitor.evaluate((k) => localStorage.getItem(`leadline-${k}-keep`), other.key);
+    expect(JSON.parse(kept!).conversation).toBe(id);
+    expect(errors).toEqual([]);
+    await context.close();
+  } finally {
+    await other.close();
+  }
+});
+
 test('with nobody online the visitor gets the offline message and a lead is created', async ({ browser, page }) => {
   const errors: string[] = [];
   await signInAdmin(page);

@@ -25,6 +25,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// `LEADLINE_LIMIT_*`: the rate limits (R7).
     pub limits: Limits,
+    /// `LEADLINE_LIMIT_CONNECTIONS_PER_ADDRESS`: open connections from one client address
+    /// (trusted proxies aside; default 2,000).
+    pub connections_per_address: usize,
     /// `LEADLINE_SESSION_IDLE_HOURS`: a session unused this long ends (default 14 days).
     pub session_idle: Duration,
     /// `LEADLINE_SESSION_MAX_HOURS`: a session ends this long after sign-in, used or not
@@ -72,6 +75,7 @@ impl Config {
             push_loopback: false,
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
+            connections_per_address: crate::listen::CONNECTIONS_PER_ADDRESS,
             session_idle: Duration::from_secs(14 * 24 * 3600),
             session_max: Duration::from_secs(30 * 24 * 3600),
         }
@@ -147,6 +151,11 @@ impl Config {
             push_loopback: var("LEADLINE_PUSH_LOOPBACK").is_some_and(|v| v == "1"),
             trusted_proxies: parse_proxies(&var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default())?,
             limits,
+            connections_per_address: number::<u32>(
+                &var,
+                "LEADLINE_LIMIT_CONNECTIONS_PER_ADDRESS",
+                crate::listen::CONNECTIONS_PER_ADDRESS as u32,
+            )? as usize,
             session_idle: hours("LEADLINE_SESSION_IDLE_HOURS", 14 * 24)?,
             session_max: hours("LEADLINE_SESSION_MAX_HOURS", 30 * 24)?,
         })

@@ -182,6 +182,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             BODY_TIMEOUT,
         ))
+        .layer(mw::from_fn(middleware::body_deadline))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state)
 }
@@ -234,7 +235,16 @@ pub async fn serve(
              address people reach Leadline at"
         );
     }
-    let result = listen::serve(listener, app, shutdown).await;
+    let proxies = config.trusted_proxies.clone();
+    let uncapped = move |ip: std::net::IpAddr| proxies.iter().any(|p| p.contains(&ip));
+    let result = listen::serve(
+        listener,
+        app,
+        uncapped,
+        config.connections_per_address.max(1),
+        shutdown,
+    )
+    .await;
     sweeper.abort();
     timers.abort();
     reader.abort();

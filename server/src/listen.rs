@@ -36,14 +36,54 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// After the shutdown signal, open connections get this long to finish.
 const DRAIN: Duration = Duration::from_secs(10);
+/// A kept-alive connection has this long to send its next request head (idle time
+/// included): a socket held open by a client that never finishes a head is let go.
+const NEXT_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// Open connections from one address at most (past it a new one is closed at once): one
+/// address cannot take every file descriptor the process has. A proxy's address is not
+/// capped (`LEADLINE_TRUSTED_PROXIES`); a whole office behind one NAT address fits.
+pub const CONNECTIONS_PER_ADDRESS: usize = 2_000;
+
+/// Open connections per client address.
+#[derive(Clone, Default)]
+struct Open(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+impl Open {
+    fn take(&self, ip: std::net::IpAddr, cap: usize) -> Option<OpenSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(OpenSlot(self.clone(), ip))
+    }
+}
+
+struct OpenSlot(Open, std::net::IpAddr);
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        let mut open = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
 /// (event streams end at once).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    uncapped: impl Fn(std::net::IpAddr) -> bool,
+    cap: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let per_address = Open::default();
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
     let mut shutdown = pin!(shutdown);
@@ -63,9 +103,21 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
+        let slot = if uncapped(peer.ip()) {
+            None
+        } else {
+            match per_address.take(peer.ip(), cap) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(peer = %peer.ip(), "too many connections from one address");
+                    continue;
+                }
+            }
+        };
         let (app, stop, open) = (app.clone(), stop_rx.clone(), open_rx.clone());
         tokio::spawn(async move {
             connection(tcp, peer, app, stop).await;
+            drop(slot);
             drop(open);
         });
     }
@@ -237,12 +289,16 @@ async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Recei
         req.extensions_mut().insert(ConnectInfo(peer));
         req
     }));
-    // No head timer for later requests on a kept-alive connection: hyper's would also be
-    // its idle time, and a client reusing a connection just as it is closed gets no answer
-    // (the two-server load run lost visitor streams so at 10 s). The first head of every
-    // connection is bounded by HEAD_TIMEOUT in `connection`.
+    // Later requests on a kept-alive connection: hyper's head timer is also the idle time,
+    // so it is long (a client reusing a connection just as it is closed gets no answer: the
+    // two-server load run lost visitor streams so at 10 s), yet no socket is held forever.
+    // The first head of every connection is bounded by HEAD_TIMEOUT in `connection`.
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(MAX_HEAD * 4);
+    builder
+        .http1()
+        .max_buf_size(MAX_HEAD * 4)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(NEXT_HEAD_TIMEOUT);
     builder.http2().max_header_list_size(MAX_HEAD as u32);
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut stopping = false;

@@ -121,6 +121,47 @@ fn is_stream(response: &Response) -> bool {
         .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
 }
 
+/// A request body must arrive whole within this long (however steadily its bytes trickle:
+/// the per-frame timeout alone let a body of a byte every few seconds hold a socket for
+/// days). Two minutes carry a 2 MB image over a slow phone connection.
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Gives every request body [`BODY_DEADLINE`] in all; past it, reading the body fails (the
+/// handler answers 400) and the connection is let go.
+pub async fn body_deadline(request: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    use futures::StreamExt;
+    if request.body().size_hint().exact() == Some(0) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
+    let chunks = futures::stream::unfold(
+        (body.into_data_stream(), false),
+        move |(mut chunks, over)| async move {
+            if over {
+                return None;
+            }
+            match tokio::time::timeout_at(deadline, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, (chunks, false))),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(axum::Error::new(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the request body took too long",
+                    ))),
+                    (chunks, true),
+                )),
+            }
+        },
+    );
+    next.run(Request::from_parts(
+        parts,
+        axum::body::Body::from_stream(chunks),
+    ))
+    .await
+}
+
 /// Paths whose state-changing requests come from other sites by design (the visitor widget).
 const CROSS_ORIGIN_ALLOWED: &[&str] = &["/widget/", "/api/visitor/"];
 
@@ -142,7 +183,8 @@ pub async fn same_origin_writes(
     if safe || CROSS_ORIGIN_ALLOWED.iter().any(|p| path.starts_with(p)) {
         return next.run(request).await;
     }
-    if is_cross_origin(request.headers(), state.public_url.as_deref()) {
+    let https = request.extensions().get::<ForwardedHttps>().is_some();
+    if is_cross_origin(request.headers(), state.public_url.as_deref(), https) {
         return (
             StatusCode::FORBIDDEN,
             "Cross-origin requests cannot change anything in Leadline.",
@@ -152,7 +194,9 @@ pub async fn same_origin_writes(
     next.run(request).await
 }
 
-fn is_cross_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+/// `https`: the request came through a trusted proxy that says the client used https (else
+/// the client used plain http to this server).
+fn is_cross_origin(headers: &HeaderMap, public_url: Option<&str>, https: bool) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         if !matches!(site.to_str(), Ok("same-origin") | Ok("none")) {
             return true;
@@ -175,9 +219,11 @@ fn is_cross_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
         return !origin.eq_ignore_ascii_case(&own);
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
+    let origin_host = if https {
+        origin.strip_prefix("https://")
+    } else {
+        origin.strip_prefix("http://")
+    };
     match (origin_host, host) {
         (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
         _ => true,
@@ -351,7 +397,7 @@ mod tests {
 
     #[test]
     fn cross_origin_detection() {
-        let local = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), None);
+        let local = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), None, false);
         assert!(!local(&[]));
         assert!(!local(&[("sec-fetch-site", "same-origin")]));
         assert!(local(&[("sec-fetch-site", "cross-site")]));
@@ -376,12 +422,27 @@ mod tests {
             ("origin", "ftp://127.0.0.1:3000"),
             ("host", "127.0.0.1:3000")
         ]));
+        // The scheme the client used: http here, https only where a trusted proxy says so.
+        assert!(local(&[
+            ("origin", "https://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ]));
+        let proxied = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), None, true);
+        assert!(!proxied(&[
+            ("origin", "https://chat.example.com"),
+            ("host", "chat.example.com")
+        ]));
+        assert!(proxied(&[
+            ("origin", "http://chat.example.com"),
+            ("host", "chat.example.com")
+        ]));
     }
 
     #[test]
     fn with_a_public_url_the_origin_must_be_exactly_it() {
         let public = Some("https://chat.example.com");
-        let check = |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), public);
+        let check =
+            |h: &[(&'static str, &'static str)]| is_cross_origin(&headers(h), public, false);
         assert!(!check(&[("origin", "https://chat.example.com")]));
         assert!(!check(&[("origin", "https://CHAT.example.com")]));
         // Wrong scheme, wrong port, another host (whatever the Host header says).
@@ -396,7 +457,8 @@ mod tests {
         ]));
         assert!(!is_cross_origin(
             &headers(&[("origin", "https://chat.example.com:8443")]),
-            Some("https://chat.example.com:8443/")
+            Some("https://chat.example.com:8443/"),
+            false
         ));
     }
 }

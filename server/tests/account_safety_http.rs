@@ -90,8 +90,8 @@ async fn changing_a_password_ends_the_other_sessions_and_keeps_this_one() {
             !signed_in(&mut elsewhere).await,
             "{kind}: the other session ended"
         );
-        // Its open event stream ends at its next heartbeat.
-        let seen = support::read_events(stream, std::time::Duration::from_secs(20), |e| {
+        // Its open event stream ends at once (well before its 15 s heartbeat).
+        let seen = support::read_events(stream, std::time::Duration::from_secs(5), |e| {
             e.iter().any(|e| e.event == "denied")
         })
         .await;
@@ -119,6 +119,39 @@ async fn changing_a_password_ends_the_other_sessions_and_keeps_this_one() {
         assert_eq!(r.status(), StatusCode::OK, "{kind}");
         assert!(!signed_in(&mut again).await, "{kind}");
         assert!(!signed_in(&mut admin).await, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn logging_out_ends_that_sessions_open_stream_at_once_and_only_that_one() {
+    for db in TestDatabase::all().await {
+        let kind = db.kind();
+        let app = TestApp::spawn(db).await;
+        let mut admin = app.setup_admin().await;
+        let mut other = app.login("ada@example.com", "admin-password").await;
+        let leaving = admin.stream("/api/events").await;
+        let staying = other.stream("/api/events").await;
+        let r = admin.call("account/logout", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{kind}");
+        // Within 5 s (the heartbeat is 15 s): denied, and nothing after the logout.
+        let seen = support::read_events(leaving, std::time::Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.event == "denied")
+        })
+        .await;
+        assert!(
+            seen.iter().any(|e| e.event == "denied"),
+            "{kind}: the logged-out stream ends: {seen:?}"
+        );
+        // The same user's other session keeps its stream (it checked its session too).
+        let seen = support::read_events(staying, std::time::Duration::from_secs(3), |e| {
+            e.iter().any(|e| e.event == "denied")
+        })
+        .await;
+        assert!(
+            !seen.iter().any(|e| e.event == "denied"),
+            "{kind}: the other session's stream goes on: {seen:?}"
+        );
+        assert!(signed_in(&mut other).await, "{kind}");
     }
 }
 

@@ -51,6 +51,18 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     reply(
         async {
             let state = app_state()?;
+            // Longer than any address can be: refused before it is counted or kept anywhere
+            // (a limiter keeps its keys for minutes).
+            if email.len() > 320 || password.len() > 1024 {
+                return Err(AppError::validation(
+                    if email.len() > 320 {
+                        "email"
+                    } else {
+                        "password"
+                    },
+                    "Wrong email or password.",
+                ));
+            }
             let address = authz::client_address().await;
             let email_key = email.trim().to_lowercase();
             let pair = format!("{address} {email_key}");
@@ -59,9 +71,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             // it failed: a flood of wrong passwords then costs at most the limit in hashes
             // per address, not every request that arrives before the failures are counted
             // (B6: the hashing otherwise took the CPU from the chat for seconds).
+            // An address that is refused adds nothing more to the other limiters.
             let by_address = limits.per_address.allow(&address);
-            let by_pair = limits.per_address_and_email.allow(&pair);
-            let email_failing = !limits.per_email.allow(&email_key);
+            let by_pair = by_address && limits.per_address_and_email.allow(&pair);
+            let email_failing = by_pair && !limits.per_email.allow(&email_key);
             let refund = || {
                 limits.per_address.refund(&address);
                 limits.per_address_and_email.refund(&pair);
@@ -105,7 +118,13 @@ pub async fn logout() -> Result<(), AppError> {
     reply(
         async {
             let session = authz::session().await?;
-            authz::sign_out(&session).await
+            let actor = authz::actor().await.ok();
+            authz::sign_out(&session).await?;
+            // Its open event streams end now, not at their next heartbeat.
+            if let (Some(actor), Ok(state)) = (actor, app_state()) {
+                service::signed_out(&state.db, &actor).await?;
+            }
+            Ok(())
         }
         .await,
     )
@@ -123,8 +142,30 @@ pub async fn change_password(
             let actor = authz::actor().await?;
             let state = app_state()?;
             let new = field("new_password", NewPassword::parse_checked(&new_password))?;
-            service::change_password(&state.db, &state.passwords, &actor, &current_password, new)
-                .await?;
+            // Wrong current passwords are limited as wrong logins are (each costs a hash).
+            let key = format!("current password {}", actor.user_id);
+            let limit = &state.login_limits.per_address_and_email;
+            if !limit.allow(&key) {
+                return Err(AppError::TooManyRequests(
+                    "Too many wrong passwords. Wait a few minutes and try again.".into(),
+                ));
+            }
+            match service::change_password(
+                &state.db,
+                &state.passwords,
+                &actor,
+                &current_password,
+                new,
+            )
+            .await
+            {
+                Err(e @ AppError::Validation { .. }) => return Err(e),
+                Err(e) => {
+                    limit.refund(&key);
+                    return Err(e);
+                }
+                Ok(()) => limit.refund(&key),
+            }
             let session = authz::session().await?;
             authz::sign_in(&session, actor.user_id).await
         }

@@ -337,13 +337,41 @@ async fn replace_password(
     row.password_hash = Set(hash);
     let updated = row.update(&txn).await?;
     delete_user_sessions(&txn, updated.id).await?;
+    write_signed_out(&txn, updated.company_id, updated.id).await?;
     txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
     Ok(())
 }
 
 /// "Log out everywhere": every session of the user ends, this one included.
 pub async fn log_out_everywhere(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppError> {
-    let ended = delete_user_sessions(db, actor.user_id).await?;
+    let txn = crate::backend::db::write_txn(db).await?;
+    let ended = delete_user_sessions(&txn, actor.user_id).await?;
+    write_signed_out(&txn, actor.company_id, actor.user_id).await?;
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
     tracing::info!(user = %actor.user_id, sessions = ended, "logged out everywhere");
+    Ok(())
+}
+
+/// After a logout (its session already gone): the user's open event streams, on every
+/// server, check their sessions now rather than at their next heartbeat.
+pub async fn signed_out(db: &DatabaseConnection, actor: &Actor) -> Result<(), AppError> {
+    let txn = crate::backend::db::write_txn(db).await?;
+    write_signed_out(&txn, actor.company_id, actor.user_id).await?;
+    txn.commit().await?;
+    crate::backend::realtime::hub::wake(db).await;
+    Ok(())
+}
+
+async fn write_signed_out(
+    txn: &sea_orm::DatabaseTransaction,
+    company_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+) -> Result<(), AppError> {
+    let change = crate::conversation::EventPayload::SignedOut {
+        user_id: user_id.to_string(),
+    };
+    crate::conversation::engine::write_event(txn, company_id, None, &change).await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// The configurable limits (`LEADLINE_LIMIT_*`, read by the server; README lists them).
@@ -94,7 +94,19 @@ impl Limit {
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    /// By a hash of the key: an entry is the same size whatever the key (an email, an
+    /// address), and the map is cleared of expired windows past 10,000 entries and dropped
+    /// whole past 200,000 (a flood of distinct keys cannot grow it without bound).
+    windows: Mutex<HashMap<u64, (Instant, u32)>>,
+}
+
+fn hashed(key: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static SEED: LazyLock<std::collections::hash_map::RandomState> =
+        LazyLock::new(std::collections::hash_map::RandomState::new);
+    let mut h = SEED.build_hasher();
+    h.write(key.as_bytes());
+    h.finish()
 }
 
 impl RateLimiter {
@@ -113,8 +125,11 @@ impl RateLimiter {
         if windows.len() > 10_000 {
             let window = self.window;
             windows.retain(|_, (start, _)| now.duration_since(*start) < window);
+            if windows.len() > 200_000 {
+                windows.clear();
+            }
         }
-        let entry = windows.entry(key.to_string()).or_insert((now, 0));
+        let entry = windows.entry(hashed(key)).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
@@ -126,7 +141,7 @@ impl RateLimiter {
     /// with the right password), so only failures use up the window.
     pub fn refund(&self, key: &str) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((start, n)) = windows.get_mut(key) {
+        if let Some((start, n)) = windows.get_mut(&hashed(key)) {
             if start.elapsed() < self.window {
                 *n = n.saturating_sub(1);
             }

@@ -98,15 +98,25 @@ pub fn request_origin(state: &AppState) -> String {
     if let Some(url) = &state.public_url {
         return url.to_string();
     }
-    let host = use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| state.leptos_options.site_addr.to_string());
-    format!("http://{host}")
+    let parts = use_context::<http::request::Parts>();
+    let host = parts
+        .as_ref()
+        .and_then(|p| p.headers.get(http::header::HOST))
+        .and_then(|h| h.to_str().ok());
+    origin_from_host(host, &state.leptos_options.site_addr.to_string())
+}
+
+/// `http://HOST` for a `Host` header that is a plain host and port, else for `fallback`: the
+/// header is the client's to choose, and it ends up in pages and scripts.
+pub fn origin_from_host(host: Option<&str>, fallback: &str) -> String {
+    let plain = |h: &&str| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            && h.parse::<http::uri::Authority>().is_ok()
+    };
+    format!("http://{}", host.filter(plain).unwrap_or(fallback))
 }
 
 /// Sets the response status from the error, so HTTP clients see 403, 422 … and not only 500.
@@ -120,4 +130,34 @@ pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_from_host;
+
+    #[test]
+    fn only_a_plain_host_and_port_makes_the_origin() {
+        let f = "127.0.0.1:3000";
+        assert_eq!(
+            origin_from_host(Some("chat.example.com:8080"), f),
+            "http://chat.example.com:8080"
+        );
+        assert_eq!(origin_from_host(Some("[::1]:3000"), f), "http://[::1]:3000");
+        for bad in [
+            "x</textarea><img src=x onerror=alert(1)>",
+            "a\"b",
+            "a b",
+            "",
+            "x/y",
+            "u@h",
+        ] {
+            assert_eq!(
+                origin_from_host(Some(bad), f),
+                "http://127.0.0.1:3000",
+                "{bad}"
+            );
+        }
+        assert_eq!(origin_from_host(None, f), "http://127.0.0.1:3000");
+    }
 }

@@ -294,7 +294,7 @@ impl Default for PlaybookSettings {
 /// The offline flow then confirms where the company will answer.
 pub fn live_chat_template() -> (PlaybookSettings, Vec<Card>) {
     let settings = PlaybookSettings {
-        name: "Live Chat".into(),
+        name: "Website chat".into(),
         ..PlaybookSettings::default()
     };
     let cards = vec![
@@ -427,6 +427,13 @@ pub fn parse_site(raw: &str) -> Result<String, String> {
     if !host_ok {
         return Err("Give a site like https://www.example.com, without a path.".into());
     }
+    let (host, port) = rest.split_once(':').unwrap_or((rest, ""));
+    let port_ok = port.is_empty() || port.parse::<u16>().is_ok_and(|p| p > 0);
+    if host.is_empty() || !port_ok {
+        return Err(
+            "Give a site like https://www.example.com:8443, with a port from 1 to 65535.".into(),
+        );
+    }
     Ok(site)
 }
 
@@ -492,7 +499,13 @@ pub fn validate(settings: &PlaybookSettings, cards: &[Card]) -> Result<(), AppEr
         ));
     }
     for (i, site) in settings.allowed_sites.iter().enumerate() {
-        parse_site(site).map_err(|m| AppError::validation(&format!("allowed_sites.{i}"), m))?;
+        parse_site(site).map_err(|m| {
+            let shown: String = site.trim().chars().take(60).collect();
+            AppError::validation(
+                &format!("allowed_sites.{i}"),
+                format!("\u{201c}{shown}\u{201d}: {m}"),
+            )
+        })?;
     }
     if cards.len() > MAX_CARDS {
         return Err(AppError::validation(

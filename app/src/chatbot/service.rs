@@ -444,8 +444,13 @@ pub async fn store_upload(
 ) -> Result<String, AppError> {
     require_editor(actor)?;
     let kind = sniff(&bytes).map_err(|m| AppError::validation("image", m))?;
-    let (kind, bytes) = tokio::task::spawn_blocking(move || super::images::reencode(kind, &bytes))
-        .await
+    // One image is decoded at a time per process: a decoded 4096 × 4096 image takes 64 MB,
+    // and sixteen uploads at once must not take a gigabyte.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let turn = DECODING.acquire().await.map_err(|_| AppError::Internal)?;
+    let decoded = tokio::task::spawn_blocking(move || super::images::reencode(kind, &bytes)).await;
+    drop(turn);
+    let (kind, bytes) = decoded
         .map_err(|_| AppError::Internal)?
         .map_err(|m| AppError::validation("image", m))?;
     let id = Uuid::new_v4();

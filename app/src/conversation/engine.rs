@@ -96,6 +96,7 @@ pub(crate) async fn write_event(
         EventPayload::Conversation { .. } => "conversation",
         EventPayload::Message { .. } => "message",
         EventPayload::User { .. } => "user",
+        EventPayload::SignedOut { .. } => "signed_out",
         EventPayload::Panel { .. } => "panel",
         EventPayload::Notifications { .. } => "notifications",
         EventPayload::Presence { .. } => "presence",

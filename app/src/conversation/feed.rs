@@ -224,6 +224,7 @@ pub async fn load(
                 "version": version,
             })),
             EventPayload::User { .. }
+            | EventPayload::SignedOut { .. }
             | EventPayload::Notifications { .. }
             | EventPayload::Presence { .. } => serde_json::to_string(&payload),
         }

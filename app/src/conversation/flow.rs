@@ -260,6 +260,9 @@ pub const MAX_FREE_TEXT_CHARS: usize = 1000;
 pub fn check_capture(f: CaptureField, raw: &str) -> Result<String, AppError> {
     let key = f.key();
     let value = raw.trim();
+    if value.chars().any(crate::domain::forbidden_char) {
+        return Err(AppError::validation(key, crate::domain::FORBIDDEN_CHARS));
+    }
     match f {
         CaptureField::Name => Name::parse(value)
             .map(|n| n.as_str().to_string())
@@ -330,6 +333,12 @@ pub(crate) fn check_answer(card: &Card, input: &AnswerInput) -> Result<Answered,
             }
             if text.is_empty() {
                 return Err(AppError::validation("answer", "Write your answer."));
+            }
+            if text.chars().any(crate::domain::forbidden_char) {
+                return Err(AppError::validation(
+                    "answer",
+                    crate::domain::FORBIDDEN_CHARS,
+                ));
             }
             if text.chars().count() > MAX_FREE_TEXT_CHARS {
                 return Err(AppError::validation(
@@ -468,4 +477,30 @@ pub async fn expire_overdue(
         moved.push(c);
     }
     Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captured_values_refuse_control_and_reordering_marks() {
+        for (field, bad) in [
+            (CaptureField::Name, "Mallory\u{202E}txt.exe"),
+            (CaptureField::Message, "hello\u{0}world"),
+            (CaptureField::Message, "hello\u{202E}world"),
+            (CaptureField::Organization, "Acme\u{2067}"),
+        ] {
+            let e = check_capture(field, bad).unwrap_err();
+            let message = e.for_field(field.key()).unwrap_or_default();
+            assert!(
+                message.starts_with("Remove the control characters"),
+                "{bad:?}: {e:?}"
+            );
+        }
+        assert_eq!(
+            check_capture(CaptureField::Message, "line one\nline two").unwrap(),
+            "line one\nline two"
+        );
+    }
 }

@@ -8,13 +8,7 @@ use crate::backend::entities::{conversation, visitor};
 use crate::error::AppError;
 use sea_orm::EntityTrait;
 
-/// What a person's message may not hold (R6): control characters other than newline and
-/// tab, and the invisible marks that reorder text (bidirectional embeddings, overrides and
-/// isolates), which can make a message read as something else.
-pub fn forbidden_char(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+pub use crate::domain::forbidden_char;
 
 /// Who sends a message.
 pub enum Sender<'a> {
@@ -54,7 +48,7 @@ pub async fn send_to(
     if !matches!(sender, Sender::Bot) && body.chars().any(forbidden_char) {
         return Err(AppError::validation(
             "message",
-            "Remove the control characters (invisible characters such as NUL or text-direction overrides).",
+            crate::domain::FORBIDDEN_CHARS,
         ));
     }
     if body.is_empty() {

@@ -146,6 +146,12 @@ pub enum EventPayload {
         user_id: String,
         active: bool,
     },
+    /// Sessions of a user ended (a logout, a new password, "Log out everywhere"): each open
+    /// stream of theirs checks its own session at once, and ends when it is gone. (The
+    /// session ids stay out of the event table.)
+    SignedOut {
+        user_id: String,
+    },
     /// A conversation's side panel changed (a field saved, a lead or deal created or
     /// converted): open inboxes that may see the conversation read it again. `version` is the
     /// panel's after a save (0 when only what was made from it changed). Never sent to the

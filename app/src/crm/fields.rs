@@ -20,6 +20,9 @@ pub fn text(label: &str, raw: &str, max: usize) -> Result<Option<String>, String
     if t.chars().count() > max {
         return Err(format!("{label}: at most {max} characters."));
     }
+    if t.chars().any(crate::domain::forbidden_char) {
+        return Err(format!("{label}: {}", crate::domain::FORBIDDEN_CHARS));
+    }
     Ok((!t.is_empty()).then(|| t.to_string()))
 }
 
@@ -134,9 +137,16 @@ pub fn date_for(label: &str, raw: &str) -> Result<Option<time::Date>, String> {
         return Ok(None);
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(t, &format)
-        .map(Some)
-        .map_err(|_| format!("{label}: choose a real date, like 2026-12-31."))
+    let d = time::Date::parse(t, &format)
+        .map_err(|_| format!("{label}: choose a real date, like 2026-12-31."))?;
+    // A year such as 0020 is a slip of the keyboard (a date field fills its year digit by
+    // digit), not a date anyone plans a sale for.
+    if !(1900..=2999).contains(&d.year()) {
+        return Err(format!(
+            "{label}: choose a year from 1900 to 2999, like 2026-12-31."
+        ));
+    }
+    Ok(Some(d))
 }
 
 /// A time of day (HH:MM, 24-hour) for the field labelled `label`; empty is None.
@@ -248,6 +258,9 @@ mod tests {
             .unwrap_err()
             .starts_with("Expected close date:"));
         assert!(date("2026-13-01").is_err());
+        assert!(date("0020-02-29").unwrap_err().contains("1900 to 2999"));
+        assert!(date("3000-01-01").is_err());
+        assert!(date("1900-01-01").unwrap().is_some());
         assert!(date("31/12/2026").is_err());
         assert_eq!(date("").unwrap(), None);
         assert!(date_for("Due date", "2027-02-29")
@@ -266,6 +279,23 @@ mod tests {
             .unwrap_err()
             .starts_with("Due time:"));
         assert!(time_of_day("Due time", "9 am").is_err());
+    }
+
+    #[test]
+    fn texts_refuse_control_and_reordering_marks() {
+        assert!(text("Notes", "one\ntwo\tthree", 100).unwrap().is_some());
+        for bad in [
+            "nul\u{0}here",
+            "Bob\u{202E}txt.exe",
+            "a\u{2066}b",
+            "bell\u{7}",
+        ] {
+            let e = text("Notes", bad, 100).unwrap_err();
+            assert!(
+                e.starts_with("Notes: Remove the control characters"),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 
@@ -85,6 +86,7 @@ async fn events(
         actor: Arc::new(actor),
         prefs: Mutex::new(prefs),
         session_id: session.id().map(|i| i.to_string()),
+        recheck: AtomicBool::new(false),
         _slot: slot,
     };
     sse::stream_after(after, live, reader, first).into_response()
@@ -102,6 +104,8 @@ struct AgentReader {
     /// The session the stream was opened with: once it is gone (logged out everywhere, a
     /// new password), the stream ends at its next heartbeat.
     session_id: Option<String>,
+    /// Set when a batch says sessions of this user ended: the stream checks its own at once.
+    recheck: AtomicBool,
     /// Its user's stream slot, given back when the stream ends. (Agents' streams are capped
     /// per user, not per address: a whole call centre may sit behind one address.)
     _slot: sse::Slot<uuid::Uuid>,
@@ -121,7 +125,15 @@ impl sse::Reader for AgentReader {
 
     fn pick(&self, batch: &Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError> {
         let mut prefs = self.prefs.lock().unwrap_or_else(|e| e.into_inner());
-        pick(&self.actor, &mut prefs, batch, after, out)
+        let (last, signed_out) = pick(&self.actor, &mut prefs, batch, after, out)?;
+        if signed_out {
+            self.recheck.store(true, Ordering::Relaxed);
+        }
+        Ok(last)
+    }
+
+    fn recheck(&self) -> bool {
+        self.recheck.swap(false, Ordering::Relaxed)
     }
 
     fn tick(&self) -> BoxFuture<'static, Result<(), AppError>> {
@@ -152,15 +164,16 @@ impl sse::Reader for AgentReader {
 }
 
 /// What `actor` may see of `batch` after `after`, and what they are to be told of it;
-/// returns the new resume point.
+/// returns the new resume point, and whether sessions of the actor ended meanwhile.
 fn pick(
     actor: &Actor,
     prefs: &mut Prefs,
     batch: &Batch,
     after: i64,
     out: &mut Vec<Sent>,
-) -> Result<i64, AppError> {
+) -> Result<(i64, bool), AppError> {
     let mut last = after;
+    let mut signed_out = false;
     for item in batch.items.iter() {
         if item.company_id != actor.company_id || item.id <= after {
             continue;
@@ -191,6 +204,10 @@ fn pick(
                 }
                 None
             }
+            EventPayload::SignedOut { user_id } => {
+                signed_out |= *user_id == actor.user_id.to_string();
+                None
+            }
             EventPayload::Notifications { .. } | EventPayload::Presence { .. } => prefs
                 .apply(actor.user_id, &item.payload)
                 .then(|| ("prefs", item.json.clone())),
@@ -212,5 +229,5 @@ fn pick(
             out.push((last, "counts", json.into()));
         }
     }
-    Ok(last)
+    Ok((last, signed_out))
 }

@@ -147,8 +147,18 @@ pub fn endpoint_uri(raw: &str, allow_loopback: bool) -> Result<http::Uri, AppErr
     }
     let uri: http::Uri = raw.parse().map_err(|_| bad())?;
     let host = uri.host().ok_or_else(bad)?;
+    // Push services are public hosts on 443 (fcm.googleapis.com, web.push.apple.com,
+    // updates.push.services.mozilla.com, *.notify.windows.com): an address, a local name or
+    // another port would have the server knock on doors inside its own network.
+    let public_name = host.parse::<std::net::IpAddr>().is_err()
+        && !host.starts_with('[')
+        && host.contains('.')
+        && ![".localhost", ".local", ".internal", ".lan", ".home.arpa"]
+            .iter()
+            .any(|s| host.to_ascii_lowercase().ends_with(s))
+        && uri.port_u16().is_none_or(|p| p == 443);
     match uri.scheme_str() {
-        Some("https") => Ok(uri),
+        Some("https") if public_name || allow_loopback => Ok(uri),
         Some("http") if allow_loopback => {
             let loopback = host == "localhost"
                 || host
@@ -528,5 +538,38 @@ async fn send_once(
         }
         Ok(r) => Sent::Failed(r.status().to_string()),
         Err(e) => Sent::Again(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_uri;
+
+    #[test]
+    fn only_public_push_services_on_443_are_endpoints() {
+        for ok in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://web.push.apple.com:443/QX",
+            "https://updates.push.services.mozilla.com/wpush/v2/x",
+        ] {
+            assert!(endpoint_uri(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://127.0.0.1:9443/internal-admin",
+            "https://10.0.0.1/push",
+            "https://[::1]/push",
+            "https://localhost/push",
+            "https://intranet/push",
+            "https://db.internal/push",
+            "https://printer.local/push",
+            "https://fcm.googleapis.com:8443/push",
+            "http://fcm.googleapis.com/push",
+            "ftp://fcm.googleapis.com/push",
+        ] {
+            assert!(endpoint_uri(bad, false).is_err(), "{bad}");
+        }
+        // A local push service in tests (LEADLINE_PUSH_LOOPBACK).
+        assert!(endpoint_uri("http://127.0.0.1:4000/push/1", true).is_ok());
+        assert!(endpoint_uri("http://10.0.0.1/push/1", true).is_err());
     }
 }

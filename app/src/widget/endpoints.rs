@@ -90,11 +90,8 @@ fn origin(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.public_url {
         return url.to_string();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:3000");
-    format!("http://{host}")
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    crate::backend::state::origin_from_host(host, &state.leptos_options.site_addr.to_string())
 }
 
 fn asset(content_type: &'static str, body: String) -> Response {
@@ -123,6 +120,7 @@ fn settings_of_key(p: &crate::backend::entities::playbook::Model) -> PlaybookSet
 /// Loading it records where and when (F1.7); the loader also reports the full page URL.
 async fn loader(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Params(q): Params<LoaderQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -165,9 +163,17 @@ async fn loader(
             )
         }
     };
-    if crate::chatbot::service::record_load(&state.db, &key, page.as_deref())
-        .await
-        .is_err()
+    // Recorded within the same per-address limit as the loader's report (a flood of loads
+    // is served the script, but writes nothing).
+    let record = state
+        .visitor_limits
+        .per_visitor
+        .check(&format!("seen {}", addr.ip()))
+        .is_ok();
+    if record
+        && crate::chatbot::service::record_load(&state.db, &key, page.as_deref())
+            .await
+            .is_err()
     {
         return js(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -316,6 +316,7 @@ pub fn visitor_event(
             agent_name: conversation.assignee_name.clone(),
         }),
         EventPayload::User { .. }
+        | EventPayload::SignedOut { .. }
         | EventPayload::Panel { .. }
         | EventPayload::Notifications { .. }
         | EventPayload::Presence { .. } => None,

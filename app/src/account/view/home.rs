@@ -59,7 +59,7 @@ fn FirstSteps(c: Checklist, editor: bool) -> impl IntoView {
         ),
         (
             c.online,
-            "Go online in Live Chat",
+            "Go online to take chats",
             "/inbox".to_string(),
             "Switch \"Online\" on (bottom left) so visitors can reach you.",
         ),

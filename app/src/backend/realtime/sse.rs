@@ -99,6 +99,11 @@ pub trait Reader: Send + Sync + 'static {
     fn pick(&self, batch: &Self::Batch, after: i64, out: &mut Vec<Sent>) -> Result<i64, AppError>;
     /// Runs on every heartbeat (presence leases, access checks); an error ends the stream.
     fn tick(&self) -> BoxFuture<'static, Result<(), AppError>>;
+    /// Whether what was just picked asks for the heartbeat's checks now (read once: true
+    /// clears it).
+    fn recheck(&self) -> bool {
+        false
+    }
 }
 
 /// An event as sent: its id, name and data (shared by every stream that sends it).
@@ -121,6 +126,18 @@ impl<R: Reader> State<R> {
             self.pending
                 .push_back(Event::default().id(id.to_string()).event(name).data(&*data));
         }
+    }
+
+    /// The heartbeat's checks at once when what was picked asks for them (a session of the
+    /// stream's user ended); on a refusal nothing picked is sent.
+    async fn recheck(&mut self) -> Result<(), AppError> {
+        if self.reader.recheck() {
+            if let Err(e) = self.reader.tick().await {
+                self.pending.clear();
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// The reader lost access: say so once and end; a reconnect will be refused.
@@ -185,6 +202,9 @@ pub fn stream_after<R: Reader>(
                             Err(e) => return Some((Ok(st.deny(e)), st)),
                         }
                         st.take(picked);
+                        if let Err(e) = st.recheck().await {
+                            return Some((Ok(st.deny(e)), st));
+                        }
                     }
                     Ok(None) => st.catching_up = false,
                     Err(e) => return Some((Ok(st.deny(e)), st)),
@@ -207,6 +227,9 @@ pub fn stream_after<R: Reader>(
                             Err(e) => return Some((Ok(st.deny(e)), st)),
                         }
                         st.take(picked);
+                        if let Err(e) = st.recheck().await {
+                            return Some((Ok(st.deny(e)), st));
+                        }
                     }
                     Err(RecvError::Lagged(_)) => st.catching_up = true,
                     Err(RecvError::Closed) => return None,

@@ -52,7 +52,7 @@ pub fn ChatbotPage() -> impl IntoView {
                     <p>"Start from:"</p>
                     <button type="button" disabled=move || create.pending().get()
                         on:click=move |_| { create.dispatch(CreatePlaybook { template: "live_chat".into() }); }>
-                        "Live Chat template"
+                        "Live Chat"
                     </button>
                     <button type="button" disabled=move || create.pending().get()
                         on:click=move |_| { create.dispatch(CreatePlaybook { template: "blank".into() }); }>

@@ -48,6 +48,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     let notice: RwSignal<Option<String>> = RwSignal::new(None);
     let new_person = RwSignal::new(false);
     let lead_title = RwSignal::new(String::new());
+    let more = RwSignal::new(false);
     let add_activity = ServerAction::<AddActivity>::new();
     let mark_done = ServerAction::<MarkActivityDone>::new();
     let activity_form = NodeRef::<leptos::html::Form>::new();
@@ -73,13 +74,42 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                 .and_then(|e| e.for_field(key))
         })
     };
-    // A save answers with the panel as stored; a conflict reads it again; a refusal stays
-    // beside its field (the input keeps what was typed).
+    // Saves go one at a time, each over the version the one before it stored (a field saved
+    // while another is on its way waits, and a newer value of the same field replaces it),
+    // so one agent's own saves never conflict. A save answers with the panel as stored; a
+    // conflict (another agent) reads it again; a refusal stays beside its field, with what
+    // was typed, until that field saves.
+    let id = StoredValue::new(id);
+    let queue: StoredValue<Vec<(&'static str, String)>> = StoredValue::new(Vec::new());
+    let in_flight = StoredValue::new(false);
+    let field_errors: RwSignal<Vec<(&'static str, String)>> = RwSignal::new(Vec::new());
+    let send = move |key: &'static str, value: String| {
+        let version = current.get_untracked().map_or(0, |p| p.version);
+        in_flight.set_value(true);
+        pending_key.set(Some(key.to_string()));
+        saved_key.set(None);
+        save.dispatch(SavePanelField {
+            id: id.get_value(),
+            field: key.to_string(),
+            value,
+            version,
+        });
+    };
+    let next = move || {
+        in_flight.set_value(false);
+        let mut q = queue.get_value();
+        if !q.is_empty() {
+            let (key, value) = q.remove(0);
+            queue.set_value(q);
+            send(key, value);
+        }
+    };
     Effect::new(move || match save.value().get() {
         Some(Ok(p)) => {
             let key = pending_key.get_untracked();
             saved_key.set(key.clone());
             notice.set(None);
+            field_errors.update(|e| e.retain(|(k, _)| Some(*k) != key.as_deref()));
             current.set(Some(p));
             if let Some((_, echo)) = echoes
                 .get_value()
@@ -88,13 +118,29 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             {
                 echo.notify();
             }
+            next();
         }
         Some(Err(AppError::Conflict(m))) => {
             saved_key.set(None);
             notice.set(Some(m));
+            queue.set_value(Vec::new());
+            in_flight.set_value(false);
             reload.update(|n| *n += 1);
         }
-        Some(Err(_)) => saved_key.set(None),
+        Some(Err(e)) => {
+            saved_key.set(None);
+            if let Some(key) = pending_key
+                .get_untracked()
+                .and_then(|k| PANEL_FIELDS.iter().map(|(f, _)| *f).find(|f| *f == k))
+            {
+                let message = e.for_field(key).unwrap_or_else(|| e.to_string());
+                field_errors.update(|errors| {
+                    errors.retain(|(k, _)| *k != key);
+                    errors.push((key, message));
+                });
+            }
+            next();
+        }
         None => {}
     });
     Effect::new(move || match create.value().get() {
@@ -107,27 +153,23 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     });
     let field_error = move |key: &'static str| {
         Signal::derive(move || {
-            (pending_key.get().as_deref() == Some(key))
-                .then(|| {
-                    save.value()
-                        .get()
-                        .and_then(|r| r.err())
-                        .and_then(|e| e.for_field(key))
-                })
-                .flatten()
+            field_errors.with(|errors| {
+                errors
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, m)| m.clone())
+            })
         })
     };
-    let id = StoredValue::new(id);
     let dispatch_save = move |key: &'static str, value: String| {
-        let version = current.get_untracked().map_or(0, |p| p.version);
-        pending_key.set(Some(key.to_string()));
-        saved_key.set(None);
-        save.dispatch(SavePanelField {
-            id: id.get_value(),
-            field: key.to_string(),
-            value,
-            version,
-        });
+        if in_flight.get_value() {
+            queue.update_value(|q| {
+                q.retain(|(k, _)| *k != key);
+                q.push((key, value));
+            });
+        } else {
+            send(key, value);
+        }
     };
     let dispatch_create = move |kind: &'static str| {
         create.dispatch(CreateFromPanel {
@@ -181,7 +223,33 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                             let input_id = format!("panel-{key}");
                             let error_id = format!("panel-{key}-error");
                             let error = field_error(key);
-                            let on_change = move |ev: leptos::ev::Event| dispatch_save(key, event_target_value(&ev));
+                            // A date field changes as each part of it is typed: a year still
+                            // being typed (0002, 0020, 0202) waits for the field to be left.
+                            // A half-typed date reads as "" (the browser marks it bad input):
+                            // leaving it so says what to type, and never clears the stored date.
+                            let on_change = move |ev: leptos::ev::Event| {
+                                let typed = event_target_value(&ev);
+                                if key == "expected_close_date"
+                                    && (typed.get(..4).is_some_and(|y| y < "1900") || half_typed(&ev))
+                                {
+                                    return;
+                                }
+                                dispatch_save(key, typed);
+                            };
+                            let on_blur = move |ev: leptos::ev::FocusEvent| {
+                                if key != "expected_close_date" {
+                                    return;
+                                }
+                                let typed = event_target_value(&ev);
+                                if half_typed(&ev) {
+                                    field_errors.update(|errors| {
+                                        errors.retain(|(k, _)| *k != key);
+                                        errors.push((key, "Expected close date: choose a real date, like 2026-12-31.".into()));
+                                    });
+                                } else if typed != value.get_untracked() {
+                                    dispatch_save(key, typed);
+                                }
+                            };
                             let control = match key {
                                 "notes" | "address" => {
                                     let text = value.get_untracked();
@@ -204,7 +272,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                         <input id=input_id.clone() type=kind value=value.get_untracked() prop:value=shown inputmode=mode
                                             aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                                             aria-describedby=error_id.clone()
-                                            on:change=on_change/>
+                                            on:change=on_change on:blur=on_blur/>
                                     }.into_any()
                                 }
                             };
@@ -268,11 +336,17 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                         <a href=list_link("/deals", &d.title)>{d.title.clone()}</a></p>
                                 }.into_any(),
                                 None => view! {
-                                    <details class="more-actions">
-                                        <summary>"…"</summary>
-                                        <button type="button" disabled=move || create.pending().get()
-                                            on:click=move |_| dispatch_create("deal")>"Create deal"</button>
-                                    </details>
+                                    // "…" > "Create deal": a disclosure button named "…" (its
+                                    // title says what it holds).
+                                    <div class="more-actions">
+                                        <button type="button" class="more" title="More actions"
+                                            aria-controls="panel-more" aria-expanded=move || more.get().to_string()
+                                            on:click=move |_| more.update(|m| *m = !*m)>"…"</button>
+                                        <div id="panel-more" hidden=move || !more.get()>
+                                            <button type="button" disabled=move || create.pending().get()
+                                                on:click=move |_| dispatch_create("deal")>"Create deal"</button>
+                                        </div>
+                                    </div>
                                 }.into_any(),
                             }}
                         </div>
@@ -358,4 +432,21 @@ fn PanelActivities(
 /// The list page filtered to this title.
 pub fn list_link(path: &str, title: &str) -> String {
     format!("{path}?q={}", super::query_escape(title))
+}
+
+/// Whether the event's input holds something the browser could not read as a value (a date
+/// with only some of its parts typed).
+fn half_typed(ev: &leptos::ev::Event) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .is_some_and(|input| input.validity().bad_input())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
 }

@@ -221,13 +221,22 @@ pub fn InboxPage() -> impl IntoView {
     };
     let folder_link = move |f: Folder| {
         let href = format!("/inbox?folder={}", folder_key(f));
+        // The link is named by its folder alone ("Unassigned"); its count is its description.
+        let count_id = format!("count-{}", folder_key(f));
+        let described_by = count_id.clone();
         view! {
             <li>
                 <a href=href class=move || if folder.get() == f { "folder current" } else { "folder" }
-                    aria-current=move || (folder.get() == f).then_some("page")>
+                    aria-current=move || (folder.get() == f).then_some("page")
+                    aria-label=f.label() aria-describedby=described_by>
                     <span>{f.label()}</span>
                     <Transition fallback=|| view! { <span class="count">"…"</span> }>
-                        <span class="count" aria-label=move || format!("{} conversations", count(f))>
+                        <span class="count" id=count_id.clone() aria-label=move || {
+                            match count(f) {
+                                1 => "1 conversation".to_string(),
+                                n => format!("{n} conversations"),
+                            }
+                        }>
                             {move || count(f).to_string()}
                         </span>
                     </Transition>

@@ -9,7 +9,7 @@
   var KEY = "leadline:" + data.key;
   var scroller = q(".ll-scroll"), log = q(".ll-log"), promptBox = q(".ll-prompt"), note = q(".ll-note");
   var form = q(".ll-compose"), text = q("#ll-text"), title = q(".ll-name");
-  var saved = read(), view = null, stream = null, shown = {}, outbox = saved.outbox || [];
+  var own = local(), saved = read(), view = null, stream = null, shown = {}, outbox = saved.outbox || [];
   var sending = false, starting = false;
   /* Hidden: the loader made this frame to keep a conversation live while the chat is closed. */
   var visible = !/[?&]h=1/.test(location.search), unread = 0, preview = "";
@@ -19,15 +19,25 @@
   if (/^#[0-9a-f]{6}$/i.test(data.accent || "")) body.style.setProperty("--accent", data.accent);
 
   function q(s) { return document.querySelector(s); }
+  /* Where the conversation is kept: this frame's own storage, or, when the browser gives a
+     third-party frame none (Chromium with third-party storage blocked, private windows), the
+     loader's on the host page: it hands what it keeps back in this frame's address (#s=). */
+  function local() {
+    try { localStorage.setItem(KEY + ":t", "1"); localStorage.removeItem(KEY + ":t"); return localStorage; }
+    catch (e) { return null; }
+  }
   function read() {
-    try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch (e) { return {}; }
+    try {
+      var kept = /^#s=(.+)$/.exec(location.hash);
+      return JSON.parse(own ? own.getItem(KEY) : kept && decodeURIComponent(kept[1])) || {};
+    } catch (e) { return {}; }
   }
   function write() {
-    try {
-      localStorage.setItem(KEY, JSON.stringify({
-        token: saved.token, conversation: saved.conversation, outbox: outbox, seen: saved.seen || 0
-      }));
-    } catch (e) {}
+    var v = JSON.stringify({
+      token: saved.token, conversation: saved.conversation, outbox: outbox, seen: saved.seen || 0
+    });
+    if (own) { try { own.setItem(KEY, v); } catch (e) {} }
+    else toParent({ leadline: "keep", v: v });
   }
   function el(tag, cls, textContent) {
     var e = document.createElement(tag);
@@ -124,7 +134,7 @@
   function addMessage(m) {
     if (shown[m.seq]) return;
     var pending = m.client_id && log.querySelector('[data-client="' + m.client_id + '"]');
-    var row = el("div", "ll-msg ll-" + m.author);
+    var row = el("div", "ll-msg ll-" + m.author + (m.client_id ? " ll-typed" : ""));
     var bubble = el("div", "message-bubble message-body");
     if (m.html) bubble.innerHTML = m.body; /* sanitized by the server (allow-list) */
     else linked(bubble, m.body);
@@ -178,10 +188,13 @@
     write();
     title.textContent = v.agent_name || data.bot;
     v.messages.forEach(addMessage);
-    drawPrompt(v.prompt);
+    /* Once someone has joined (a missed chat taken later too), the visitor just talks: a card
+       the offline flow still waits on gives way to the composer. */
+    var prompt = v.state === "assigned" ? null : v.prompt;
+    drawPrompt(prompt);
     var closed = v.state === "closed";
     /* Always something to do: the card to answer, a message to write, or a new start. */
-    compose(!v.prompt && ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) >= 0);
+    compose(!prompt && ["waiting", "assigned", "unassigned", "missed"].indexOf(v.state) >= 0);
     /* The loader keeps a hidden frame on later pages only while there is something to follow. */
     toParent({ leadline: closed ? "done" : "live" });
     if (closed) {
@@ -190,7 +203,7 @@
       if (stream) { stream.close(); stream = null; }
     } else {
       idle("");
-      if (!v.prompt && v.state === "bot") again();
+      if (!prompt && v.state === "bot") again();
       listen(v.last_event_id);
     }
     scroll();
@@ -239,14 +252,23 @@
     if (p.kind === "capture") {
       p.fields.forEach(function (pair) {
         var id = "ll-field-" + pair[0], optional = (p.optional || []).indexOf(pair[0]) >= 0;
-        var label = el("label", "ll-label", pair[1] + (optional ? " (optional)" : ""));
+        /* The field is named by its label alone ("Phone"); "(optional)" describes it. */
+        var head = el("div", "ll-label"), label = el("label", null, pair[1]);
         label.htmlFor = id;
+        head.appendChild(label);
         var input = el(pair[0] === "message" ? "textarea" : "input");
         input.id = id; input.name = pair[0]; input.required = !optional;
+        if (optional) {
+          var hint = el("span", "ll-optional", " (optional)");
+          hint.id = id + "-hint";
+          head.appendChild(hint);
+          input.setAttribute("aria-describedby", hint.id);
+        }
         if (pair[0] === "message") {
           input.rows = 3; input.maxLength = 2000;
-          /* What the visitor already wrote, so they need not type it again. */
-          var mine = log.querySelectorAll(".ll-visitor:not(.ll-pending) .message-body");
+          /* What the visitor already typed to the team (not a card's answer), so they need
+             not type it again. */
+          var mine = log.querySelectorAll(".ll-visitor.ll-typed .message-body");
           if (mine.length) input.value = mine[mine.length - 1].textContent;
         }
         else input.type = pair[0] === "email" ? "email" : pair[0] === "phone" ? "tel" : "text";
@@ -257,7 +279,7 @@
           input.placeholder = "+62 812 3456 7890";
         }
         input.oninput = function () { input.removeAttribute("aria-invalid"); };
-        f.appendChild(label); f.appendChild(input);
+        f.appendChild(head); f.appendChild(input);
       });
       var go = el("button", "ll-submit", "Send details");
       go.type = "submit";

@@ -26,20 +26,27 @@
     return 0;
   }
   if (!matches(href)) return;
-  var S = w.sessionStorage, P = w.localStorage, V = w.visualViewport, root = d.documentElement.style;
+  function store(n) { try { return w[n]; } catch (e) {} }
+  var S = store("sessionStorage"), P = store("localStorage"), V = w.visualViewport, root = d.documentElement.style;
   var frame, button, badge, bubble, open = 0, lock = null, ready = 0;
-  function get(s, k) { try { return s.getItem(K + k); } catch (e) {} }
+  function get(s, k) { try { return s.getItem(K + k) || ""; } catch (e) { return ""; } }
   function put(s, k, v) { try { v ? s.setItem(K + k, v) : s.removeItem(K + k); } catch (e) {} }
-  function css(el, s) { el.style.cssText = s + ";z-index:2147483647;box-sizing:border-box;margin:0"; }
+  /* Every declaration inline and !important, every other property reset: the host page's
+     CSS (even its !important rules) cannot restyle, hide or move the launcher or the chat. */
+  function css(el, s) {
+    el.style.cssText = ("all:initial;" + s + ";z-index:2147483647;box-sizing:border-box;margin:0")
+      .replace(/;/g, " !important;") + " !important";
+  }
+  function st(el, k, v) { el.style.setProperty(k, v, "important"); }
   function make(tag, parent) { var e = d.createElement(tag); (parent || d.body).appendChild(e); return e; }
   /* Only once the frame said it is ready (before, its window is not Leadline's yet). */
   function post(m) { if (ready) frame.contentWindow.postMessage(m, C.o); }
   /* A zoomed-out page (no viewport tag on a phone): the launcher and bubble keep their size. */
   function keep(el, right, bottom, k) {
-    el.style.right = right * k + "px";
-    el.style.bottom = bottom * k + "px";
-    el.style.transform = "scale(" + k + ")";
-    el.style.transformOrigin = "100% 100%";
+    st(el, "right", right * k + "px");
+    st(el, "bottom", bottom * k + "px");
+    st(el, "transform", "scale(" + k + ")");
+    st(el, "transform-origin", "100% 100%");
   }
   /* On a phone (under 480 px) the open chat fills the visual viewport, so an on-screen
      keyboard does not cover it (undoing a zoomed-out page's scale), and the page behind does
@@ -53,7 +60,7 @@
           ";right:20px;bottom:92px;width:370px;height:560px;max-width:calc(100vw - 40px);" +
           "max-height:calc(100vh - 112px);border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25)"));
     }
-    button.style.display = open && small ? "none" : "flex";
+    st(button, "display", open && small ? "none" : "flex");
     keep(button, 20, 20, s < 1 ? 1 / s : 1);
     keep(bubble, 20, 92, s < 1 ? 1 / s : 1);
     if (open && small) { if (lock == null) { lock = root.overflow; root.overflow = "hidden"; } }
@@ -64,11 +71,12 @@
     frame = make("iframe");
     frame.title = "Chat";
     frame.src = C.o + "/widget/frame/" + C.k + "?o=" + encodeURIComponent(here) +
-      "&u=" + encodeURIComponent(href) + (hidden ? "&h=1" : "");
+      "&u=" + encodeURIComponent(href) + (hidden ? "&h=1" : "") + "#s=" + encodeURIComponent(get(P, "-keep"));
   }
   /* A speech bubble to open, a cross to close. */
   function icon() {
-    button.innerHTML = '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">' + (open ?
+    button.innerHTML = '<svg style="display:block!important;width:28px!important;height:28px!important" ' +
+      'viewBox="0 0 24 24" aria-hidden="true">' + (open ?
       '<path stroke="#fff" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>' :
       '<path fill="#fff" d="M4 4h16v12H7l-3 3z"/>') + "</svg>";
     button.appendChild(badge);
@@ -87,9 +95,9 @@
   /* The unread count on the launcher and a preview beside it (n = 0 clears both). */
   function say(n, text) {
     badge.textContent = n || "";
-    badge.style.display = n ? "block" : "none";
+    st(badge, "display", n ? "block" : "none");
     button.setAttribute("aria-label", open ? "Close chat" : "Open chat" + (n ? " (" + n + " unread)" : ""));
-    bubble.style.display = text && !open ? "block" : "none";
+    st(bubble, "display", text && !open ? "block" : "none");
     bubble.firstChild.textContent = text || "";
   }
   w.addEventListener("message", function (e) {
@@ -99,6 +107,9 @@
     if (m.leadline == "ready") { ready = 1; post({ leadline: open ? "show" : "hide" }); }
     if (m.leadline == "unread" && !open) say(m.n, m.n && m.text);
     if (m.leadline == "live" || m.leadline == "done") put(P, "-chat", m.leadline == "live" && "1");
+    /* A browser that gives the frame no storage of its own (third-party storage blocked):
+       the frame's conversation is kept here, on the page's own site, and handed back. */
+    if (m.leadline == "keep" && typeof m.v == "string" && m.v.length < 1e5) put(P, "-keep", m.v);
   });
   d.addEventListener("keydown", function (e) {
     if (e.key == "Escape" && open) show(0, 1);
