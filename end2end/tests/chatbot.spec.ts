@@ -54,6 +54,8 @@ test('an admin builds a Live Chat playbook, saves it, and sees it exactly as sav
   // Reorder with the keyboard controls, then back by dragging the handle with the mouse.
   await cards(page).nth(1).getByRole('button', { name: 'Move up' }).click();
   expect(await kinds(page)).toEqual(['Live Chat', 'Message', 'Capture']);
+  // Focus stays with the moved card (at the top its "Move up" is off: "Move down" has it).
+  await expect(cards(page).nth(0).getByRole('button', { name: 'Move down' })).toBeFocused();
   await cards(page).nth(1).getByRole('button', { name: 'Drag to reorder' }).dragTo(cards(page).nth(0));
   expect(await kinds(page)).toEqual(['Message', 'Live Chat', 'Capture']);
   await cards(page).nth(1).getByRole('button', { name: 'Move up' }).click();

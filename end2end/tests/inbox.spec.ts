@@ -230,6 +230,31 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByLabel('Deal value')).toHaveValue('1250.50');
   await expect(panel.getByLabel('Currency')).toHaveValue('USD');
 
+  // A refusal stays beside its field while another field saves, until its own field saves.
+  const phoneError = panel.locator('#panel-phone-error');
+  await panel.getByLabel('Phone', { exact: true }).fill('12');
+  await panel.getByLabel('Phone', { exact: true }).press('Enter');
+  await expect(phoneError).not.toBeEmpty();
+  await panel.getByLabel('Notes').fill('Wants a quote for ten');
+  await panel.getByLabel('Notes').press('Tab');
+  await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await expect(phoneError).not.toBeEmpty();
+  await expect(panel.getByLabel('Phone', { exact: true })).toHaveValue('12');
+  await panel.getByLabel('Phone', { exact: true }).fill('');
+  await panel.getByLabel('Phone', { exact: true }).press('Enter');
+  await expect(phoneError).toBeEmpty();
+  // A date typed key by key (its year digit by digit: 0002, 0020, 0202, 2027) is saved
+  // whole, once, and this agent's own saves never conflict with each other.
+  await panel.getByLabel('Expected close date').focus();
+  await page.keyboard.type('03152027', { delay: 30 });
+  await page.keyboard.press('Tab');
+  await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await expect(panel.getByText('Someone else changed')).toHaveCount(0);
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(panel.getByLabel('Expected close date')).toHaveValue('2027-03-15');
+  await expect(panel.getByLabel('Notes')).toHaveValue('Wants a quote for ten');
+
   // "Create lead": shown at once, with its time; the conversation stays open.
   await panel.getByRole('button', { name: 'Create lead' }).click();
   await expect(panel.getByText('Lead created')).toBeVisible();

@@ -29,6 +29,8 @@ test('change password in My settings ends the other sessions; Log out everywhere
   await password.getByLabel('New password').fill('pat-new-passphrase');
   await password.getByRole('button', { name: 'Change password' }).click();
   await expect(password.getByRole('status')).toContainText('Password changed');
+  await expect(password.getByLabel('Current password')).toHaveValue('');
+  await expect(password.getByLabel('New password')).toHaveValue('');
 
   // The other browser is signed out; this one is not.
   await there.reload();

@@ -26,8 +26,10 @@ pub struct Config {
     /// `LEADLINE_LIMIT_*`: the rate limits (R7).
     pub limits: Limits,
     /// `LEADLINE_LIMIT_CONNECTIONS_PER_ADDRESS`: open connections from one client address
-    /// (trusted proxies aside; default 2,000).
+    /// (trusted proxies aside; default 4,000).
     pub connections_per_address: usize,
+    /// How long a kept-alive connection may wait for its next request head (60 s).
+    pub next_head_timeout: Duration,
     /// `LEADLINE_SESSION_IDLE_HOURS`: a session unused this long ends (default 14 days).
     pub session_idle: Duration,
     /// `LEADLINE_SESSION_MAX_HOURS`: a session ends this long after sign-in, used or not
@@ -76,6 +78,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             limits: Limits::default(),
             connections_per_address: crate::listen::CONNECTIONS_PER_ADDRESS,
+            next_head_timeout: crate::listen::NEXT_HEAD_TIMEOUT,
             session_idle: Duration::from_secs(14 * 24 * 3600),
             session_max: Duration::from_secs(30 * 24 * 3600),
         }
@@ -156,6 +159,7 @@ impl Config {
                 "LEADLINE_LIMIT_CONNECTIONS_PER_ADDRESS",
                 crate::listen::CONNECTIONS_PER_ADDRESS as u32,
             )? as usize,
+            next_head_timeout: crate::listen::NEXT_HEAD_TIMEOUT,
             session_idle: hours("LEADLINE_SESSION_IDLE_HOURS", 14 * 24)?,
             session_max: hours("LEADLINE_SESSION_MAX_HOURS", 30 * 24)?,
         })

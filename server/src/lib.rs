@@ -236,15 +236,12 @@ pub async fn serve(
         );
     }
     let proxies = config.trusted_proxies.clone();
-    let uncapped = move |ip: std::net::IpAddr| proxies.iter().any(|p| p.contains(&ip));
-    let result = listen::serve(
-        listener,
-        app,
-        uncapped,
-        config.connections_per_address.max(1),
-        shutdown,
-    )
-    .await;
+    let bounds = listen::Bounds {
+        per_address: config.connections_per_address,
+        uncapped: Box::new(move |ip| proxies.iter().any(|p| p.contains(&ip))),
+        next_head: config.next_head_timeout,
+    };
+    let result = listen::serve(listener, app, bounds, shutdown).await;
     sweeper.abort();
     timers.abort();
     reader.abort();

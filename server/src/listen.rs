@@ -38,11 +38,19 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 const DRAIN: Duration = Duration::from_secs(10);
 /// A kept-alive connection has this long to send its next request head (idle time
 /// included): a socket held open by a client that never finishes a head is let go.
-const NEXT_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+pub const NEXT_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What one client may hold: connections from one address (a trusted proxy's aside), and
+/// how long a kept-alive connection may wait for its next request head.
+pub struct Bounds {
+    pub per_address: usize,
+    pub uncapped: Box<dyn Fn(std::net::IpAddr) -> bool + Send + Sync>,
+    pub next_head: Duration,
+}
 /// Open connections from one address at most (past it a new one is closed at once): one
 /// address cannot take every file descriptor the process has. A proxy's address is not
 /// capped (`LEADLINE_TRUSTED_PROXIES`); a whole office behind one NAT address fits.
-pub const CONNECTIONS_PER_ADDRESS: usize = 2_000;
+pub const CONNECTIONS_PER_ADDRESS: usize = 4_000;
 
 /// Open connections per client address.
 #[derive(Clone, Default)]
@@ -79,10 +87,10 @@ impl Drop for OpenSlot {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    uncapped: impl Fn(std::net::IpAddr) -> bool,
-    cap: usize,
+    bounds: Bounds,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let next_head = bounds.next_head;
     let per_address = Open::default();
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
@@ -103,10 +111,10 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
-        let slot = if uncapped(peer.ip()) {
+        let slot = if (bounds.uncapped)(peer.ip()) {
             None
         } else {
-            match per_address.take(peer.ip(), cap) {
+            match per_address.take(peer.ip(), bounds.per_address.max(1)) {
                 Some(slot) => Some(slot),
                 None => {
                     tracing::debug!(peer = %peer.ip(), "too many connections from one address");
@@ -116,7 +124,7 @@ pub async fn serve(
         };
         let (app, stop, open) = (app.clone(), stop_rx.clone(), open_rx.clone());
         tokio::spawn(async move {
-            connection(tcp, peer, app, stop).await;
+            connection(tcp, peer, app, stop, next_head).await;
             drop(slot);
             drop(open);
         });
@@ -152,6 +160,7 @@ async fn connection(
     peer: SocketAddr,
     app: Router,
     stop: watch::Receiver<bool>,
+    next_head: Duration,
 ) {
     let read = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut tcp)).await {
         Ok(Ok(Some(read))) => read,
@@ -163,7 +172,7 @@ async fn connection(
             drop(read);
             lean(tcp, app, req, stop).await;
         }
-        None => hyper(Replay::new(read, tcp), peer, app, stop).await,
+        None => hyper(Replay::new(read, tcp), peer, app, stop, next_head).await,
     }
 }
 
@@ -283,7 +292,13 @@ async fn lean(tcp: TcpStream, app: Router, req: Request<Body>, mut stop: watch::
 
 /// Serves the connection with hyper (HTTP/1.1 keep-alive, or HTTP/2 with prior knowledge),
 /// as axum's own `serve` does.
-async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Receiver<bool>) {
+async fn hyper(
+    io: Replay,
+    peer: SocketAddr,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    next_head: Duration,
+) {
     let service = TowerToHyperService::new(app.map_request(move |req: Request<Incoming>| {
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(ConnectInfo(peer));
@@ -298,7 +313,7 @@ async fn hyper(io: Replay, peer: SocketAddr, app: Router, mut stop: watch::Recei
         .http1()
         .max_buf_size(MAX_HEAD * 4)
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(NEXT_HEAD_TIMEOUT);
+        .header_read_timeout(next_head);
     builder.http2().max_header_list_size(MAX_HEAD as u32);
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut stopping = false;

@@ -282,7 +282,6 @@ async fn slow_clients_are_let_go() {
         took >= Duration::from_secs(5),
         "not before its time: {took:?}"
     );
-    // (A kept-alive connection's next head has no timer: see `listen::hyper`.)
     // A body shorter than its Content-Length.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(
@@ -309,6 +308,110 @@ async fn slow_clients_are_let_go() {
         got.is_empty() || got.starts_with("HTTP/1.1 431"),
         "refused: {got}"
     );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_cannot_hold_its_socket_with_a_slow_next_head() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |c| {
+        c.next_head_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 512];
+    let n = tokio::io::AsyncReadExt::read(&mut tcp, &mut first)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"),
+        "the first request is answered"
+    );
+    // The next head never ends: the connection is let go after its time.
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let (took, _) = until_closed("a slow next head", &mut tcp, Duration::from_secs(20)).await;
+    assert!(
+        took >= Duration::from_secs(2),
+        "not before its time: {took:?}"
+    );
+    // An idle kept-alive connection too.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let _ = tokio::io::AsyncReadExt::read(&mut idle, &mut first)
+        .await
+        .unwrap();
+    until_closed(
+        "an idle kept-alive connection",
+        &mut idle,
+        Duration::from_secs(20),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_address_holds_a_bounded_number_of_connections() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |c| {
+        c.connections_per_address = 5;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // The sixth is closed at once, unanswered.
+    let mut sixth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = sixth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let (took, got) = until_closed(
+        "a connection over the cap",
+        &mut sixth,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        got.is_empty() && took < Duration::from_secs(3),
+        "{took:?} {got}"
+    );
+    // Another address is not held back, and a slot given back is free again.
+    let other = client_from_address(&app.base, [127, 0, 0, 7]);
+    assert_eq!(
+        other
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (_, got) = until_closed(
+        "a connection after one closed",
+        &mut again,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+}
+
+fn client_from_address(_base: &str, ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -10,7 +10,11 @@ fn countries() -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = iso_country::data::all()
         .into_iter()
         .filter(|c| c.alpha2.parse::<phonenumber::country::Id>().is_ok())
-        .map(|c| (c.alpha2.to_string(), c.name.to_string()))
+        // The names carry the standard's footnote marks ("Taiwan, Province of China[a]").
+        .map(|c| {
+            let name = c.name.split('[').next().unwrap_or(c.name).trim_end();
+            (c.alpha2.to_string(), name.to_string())
+        })
         .collect();
     all.sort_by(|a, b| a.1.cmp(&b.1));
     all
@@ -62,4 +66,21 @@ pub async fn save(
         .await?;
     tracing::info!(company = %actor.company_id, country = ?code, by = %actor.user_id, "default country set");
     get(db, actor).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn country_names_are_plain_names() {
+        let all = super::countries();
+        assert!(all.len() > 200);
+        assert!(
+            all.iter().all(|(_, n)| !n.contains('[') && !n.is_empty()),
+            "a footnote mark"
+        );
+        assert!(all
+            .iter()
+            .any(|(c, n)| c == "TW" && n == "Taiwan, Province of China"));
+        assert!(all.iter().any(|(c, n)| c == "ID" && n == "Indonesia"));
+    }
 }

@@ -30,10 +30,19 @@ fn PasswordSection() -> impl IntoView {
             go_to("/login");
         }
     });
+    // Once changed, neither password stays typed in the page.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = value.get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <section class="panel" aria-labelledby="my-password">
             <h2 id="my-password">"Password"</h2>
-            <ActionForm action=change>
+            <ActionForm action=change node_ref=form>
                 <TextField label="Current password" name="current_password" kind="password"
                     autocomplete="current-password" error=field_error(value, "current_password")/>
                 <TextField label="New password" name="new_password" kind="password"

@@ -246,6 +246,10 @@ fn CardItem(
     let cid = StoredValue::new(cid);
     let index = move || position(slots, &cid.get_value());
     let is_editing = move || editing.get().as_deref() == Some(cid.get_value().as_str());
+    let up = NodeRef::<leptos::html::Button>::new();
+    let down = NodeRef::<leptos::html::Button>::new();
+    // The card moves, and focus stays on the arrow that moved it (or on the other arrow
+    // once it reaches an end): moving a list item in the page would drop focus otherwise.
     let move_by = move |delta: isize| {
         slots.update(|s| {
             if let Some(i) = s.iter().position(|(id, _)| *id == cid.get_value()) {
@@ -254,7 +258,17 @@ fn CardItem(
                     s.swap(i, j as usize);
                 }
             }
-        })
+        });
+        request_animation_frame(move || {
+            let (pressed, other) = if delta < 0 { (up, down) } else { (down, up) };
+            let target = pressed
+                .get_untracked()
+                .filter(|b| !b.disabled())
+                .or_else(|| other.get_untracked());
+            if let Some(b) = target {
+                let _ = b.focus();
+            }
+        });
     };
     // Dragging by the handle, with a mouse, a pen or a finger: the card follows the pointer
     // over the others (the arrows do the same from the keyboard).
@@ -333,9 +347,9 @@ fn CardItem(
                 }))}
                 {can_edit.then(|| view! {
                     <div class="card-actions">
-                        <button type="button" aria-label="Move up" title="Move up"
+                        <button type="button" aria-label="Move up" title="Move up" node_ref=up
                             disabled=move || index() == Some(0) on:click=move |_| move_by(-1)>"↑"</button>
-                        <button type="button" aria-label="Move down" title="Move down"
+                        <button type="button" aria-label="Move down" title="Move down" node_ref=down
                             disabled=move || index().map(|i| i + 1) == Some(slots.with(Vec::len))
                             on:click=move |_| move_by(1)>"↓"</button>
                         <button type="button" aria-label="Edit card" title="Edit card" aria-expanded=move || is_editing().to_string()
