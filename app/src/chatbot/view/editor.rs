@@ -357,9 +357,16 @@ fn SettingsForm(
                     <p class="field-error">{move || error_for("name")}</p>
                 </div>
                 <div class="field checkbox">
-                    <input id="pb-active" type="checkbox" prop:checked=move || settings.with(|s| s.active)
+                    <input id="pb-active" type="checkbox" aria-describedby="pb-active-hint" prop:checked=move || settings.with(|s| s.active)
                         on:change=move |ev| settings.update(|s| s.active = event_target_checked(&ev))/>
                     <label for="pb-active">"Active"</label>
+                    <p class="hint" id="pb-active-hint">
+                        {move || if settings.with(|s| s.active) {
+                            "Shown on the pages its rules match, once saved."
+                        } else {
+                            "Inactive: the widget shows nothing on your website until this is on and saved."
+                        }}
+                    </p>
                 </div>
                 <div class="field">
                     <label for="pb-bot-name">"Chatbot name"</label>
