@@ -92,11 +92,14 @@ test.describe.serial('accounts', () => {
     await page.getByRole('link', { name: 'Company settings' }).click();
     await expect(page.getByRole('heading', { name: 'Company settings' })).toBeVisible();
     await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+    await expect(page.getByLabel('Company name')).toHaveValue('Acme Travel');
+    await page.getByLabel('Company name').fill('Acme Travel Asia');
     await page.getByLabel('Default country').selectOption('ID');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
     await page.reload();
     await expect(page.getByLabel('Default country')).toHaveValue('ID');
+    await expect(page.getByLabel('Company name')).toHaveValue('Acme Travel Asia');
     expect(errors).toEqual([]);
   });
 

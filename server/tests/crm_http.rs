@@ -409,6 +409,31 @@ async fn the_default_country_is_an_admin_setting_that_phone_numbers_follow() {
             .answer("settings/company/save", &[("default_country", "id")])
             .await;
         assert_eq!(saved["default_country"], "ID", "{kind}");
+        // The company's name is renamed there too (a name's rules), and only by an admin.
+        let r = admin
+            .call(
+                "settings/company/save",
+                &[("default_country", "ID"), ("company_name", "  ")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        let renamed: Value = admin
+            .answer(
+                "settings/company/save",
+                &[
+                    ("default_country", "ID"),
+                    ("company_name", "Acme Travel Asia"),
+                ],
+            )
+            .await;
+        assert_eq!(renamed["company_name"], "Acme Travel Asia", "{kind}");
+        let r = rey
+            .call(
+                "settings/company/save",
+                &[("default_country", "ID"), ("company_name", "Taken over")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{kind}");
         assert!(
             saved["countries"]
                 .as_array()

@@ -22,14 +22,18 @@ pub async fn get_company_settings() -> Result<CompanySettings, AppError> {
     )
 }
 
-/// "Save" on Company settings: `default_country` is an ISO 3166 alpha-2 code or empty.
+/// "Save" on Company settings: `default_country` is an ISO 3166 alpha-2 code or empty;
+/// `company_name`, when given, renames the company.
 #[server(prefix = "/api", endpoint = "settings/company/save")]
-pub async fn save_company_settings(default_country: String) -> Result<CompanySettings, AppError> {
+pub async fn save_company_settings(
+    default_country: String,
+    #[server(default)] company_name: Option<String>,
+) -> Result<CompanySettings, AppError> {
     reply(
         async {
             let actor = authz::admin().await?;
             let state = app_state()?;
-            super::service::save(&state.db, &actor, &default_country).await
+            super::service::save(&state.db, &actor, &default_country, company_name.as_deref()).await
         }
         .await,
     )

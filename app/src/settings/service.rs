@@ -57,13 +57,20 @@ pub async fn save(
     db: &DatabaseConnection,
     actor: &Actor,
     default_country: &str,
+    company_name: Option<&str>,
 ) -> Result<CompanySettings, AppError> {
+    actor.require_admin()?;
     let code = parse_country(default_country)?;
-    company::Entity::update_many()
+    let name = company_name
+        .map(|n| crate::domain::Name::parse(n).map_err(|m| AppError::validation("company_name", m)))
+        .transpose()?;
+    let mut update = company::Entity::update_many()
         .col_expr(company::Column::DefaultCountry, Expr::value(code.clone()))
-        .filter(company::Column::Id.eq(actor.company_id))
-        .exec(db)
-        .await?;
+        .filter(company::Column::Id.eq(actor.company_id));
+    if let Some(name) = &name {
+        update = update.col_expr(company::Column::Name, Expr::value(name.as_str()));
+    }
+    update.exec(db).await?;
     tracing::info!(company = %actor.company_id, country = ?code, by = %actor.user_id, "default country set");
     get(db, actor).await
 }

@@ -42,8 +42,17 @@ fn PhoneSettings(
     let current = settings.default_country.clone();
     view! {
         <section class="panel">
-            <h2>"Phone numbers"</h2>
+            <h2>"Company and phone numbers"</h2>
             <ActionForm action=save>
+                <div class="field">
+                    <label for="settings-company-name">"Company name"</label>
+                    <input id="settings-company-name" name="company_name" type="text" maxlength="100"
+                        required value=settings.company_name.clone()
+                        aria-describedby="settings-company-name-error"/>
+                    <p class="field-error" id="settings-company-name-error">
+                        {move || field_error(value, "company_name").get()}
+                    </p>
+                </div>
                 <div class="field">
                     <label for="settings-default-country">"Default country"</label>
                     <select id="settings-default-country" name="default_country"
@@ -61,7 +70,7 @@ fn PhoneSettings(
                         {move || field_error(value, "default_country").get()}
                     </p>
                 </div>
-                <FormError error=form_error(value, &["default_country"])/>
+                <FormError error=form_error(value, &["default_country", "company_name"])/>
                 <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
                 <Show when=move || matches!(value.get(), Some(Ok(_)))>
                     <span class="saved" role="status">"Saved"</span>
