@@ -240,9 +240,14 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(phoneError).not.toBeEmpty();
   await expect(panel.getByLabel('Phone', { exact: true })).toHaveValue('12');
+  // Nothing is made while a field's value is refused (it would go without it).
+  await panel.getByRole('button', { name: 'Create lead' }).click();
+  await expect(panel.getByText('Phone is not saved yet')).toBeVisible();
+  await expect(panel.getByText('Lead created')).toHaveCount(0);
   await panel.getByLabel('Phone', { exact: true }).fill('');
   await panel.getByLabel('Phone', { exact: true }).press('Enter');
   await expect(phoneError).toBeEmpty();
+  await expect(panel.getByText('Phone is not saved yet')).toHaveCount(0);
   // A date typed key by key (its year digit by digit: 0002, 0020, 0202, 2027) is saved
   // whole, once, and this agent's own saves never conflict with each other.
   await panel.getByLabel('Expected close date').focus();

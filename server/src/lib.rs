@@ -184,6 +184,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .layer(mw::from_fn(middleware::body_deadline))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(mw::from_fn(middleware::too_large))
         .with_state(state)
 }
 

@@ -162,6 +162,21 @@ pub async fn body_deadline(request: Request, next: Next) -> Response {
     .await
 }
 
+/// A body over the size limit (413): said in words and in the API's error shape, whichever
+/// layer refused it ("length limit exceeded" otherwise, in plain text).
+pub async fn too_large(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !api || response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let e = app::AppError::validation(
+        "body",
+        "This is too large to send: at most 2 MB for an image, and far less for anything else.",
+    );
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(e)).into_response()
+}
+
 /// Paths whose state-changing requests come from other sites by design (the visitor widget).
 const CROSS_ORIGIN_ALLOWED: &[&str] = &["/widget/", "/api/visitor/"];
 

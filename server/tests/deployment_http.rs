@@ -75,6 +75,30 @@ async fn unreadable_input_is_a_400_in_words() {
             .await
             .unwrap();
         assert_unreadable(r, &format!("{kind}: a stream without its token")).await;
+        // Too large: said in words, in the API's error shape, whichever layer refuses it.
+        // (5 MB: the server's limit for any body; 100 KB: the visitor routes' own.)
+        for (what, size) in [
+            ("any body", 5 * 1024 * 1024),
+            ("a visitor request", 100 * 1024),
+        ] {
+            let body = "x".repeat(size);
+            let r = http
+                .post(format!("{}/api/visitor/start", app.base))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{kind}: {what}");
+            let e: Value = r.json().await.unwrap();
+            assert!(
+                e["Validation"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("too large"),
+                "{kind}: {what}: {e}"
+            );
+        }
     }
 }
 

@@ -49,6 +49,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
     let new_person = RwSignal::new(false);
     let lead_title = RwSignal::new(String::new());
     let more = RwSignal::new(false);
+    let blocked: RwSignal<Option<String>> = RwSignal::new(None);
     let add_activity = ServerAction::<AddActivity>::new();
     let mark_done = ServerAction::<MarkActivityDone>::new();
     let activity_form = NodeRef::<leptos::html::Form>::new();
@@ -110,6 +111,9 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             saved_key.set(key.clone());
             notice.set(None);
             field_errors.update(|e| e.retain(|(k, _)| Some(*k) != key.as_deref()));
+            if field_errors.with_untracked(Vec::is_empty) {
+                blocked.set(None);
+            }
             current.set(Some(p));
             if let Some((_, echo)) = echoes
                 .get_value()
@@ -172,6 +176,19 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
         }
     };
     let dispatch_create = move |kind: &'static str| {
+        // A field whose value was refused is not saved: made now, the lead or deal would
+        // quietly go without it.
+        if let Some(label) = field_errors.with_untracked(|errors| {
+            errors
+                .first()
+                .and_then(|(k, _)| PANEL_FIELDS.iter().find(|(f, _)| f == k).map(|(_, l)| *l))
+        }) {
+            blocked.set(Some(format!(
+                "{label} is not saved yet: correct the fields marked beside them first."
+            )));
+            return;
+        }
+        blocked.set(None);
         create.dispatch(CreateFromPanel {
             id: id.get_value(),
             kind: kind.to_string(),
@@ -349,6 +366,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
                                     </div>
                                 }.into_any(),
                             }}
+                            <p class="form-error" role="alert">{move || blocked.get()}</p>
                         </div>
                         <PanelActivities items=p.activities.clone() mark_done/>
                         {(!p.related.is_empty()).then(|| view! {
