@@ -33,7 +33,12 @@ function hostilePages(key: () => string) {
       return;
     }
     res.end(`<!doctype html><html><head><title>Hostile shop</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  iframe { border: 9px solid red !important; opacity: .2 !important; filter: blur(3px) !important; }
+  button { display: none !important; opacity: 0 !important; }
+  div, span { display: none !important; }
+</style></head><body>
 <h1>Hostile shop</h1>
 <script>
   window.__seen = [];
@@ -72,8 +77,15 @@ test('a hostile host page can neither read the conversation nor break the chat',
     const errors: string[] = [];
     watchConsole(visitor, errors);
     await visitor.goto(`${origin}/`);
+    // The page's CSS (even !important) neither hides the launcher nor restyles the chat.
     await visitor.getByRole('button', { name: 'Open chat' }).click();
     const chat = visitor.frameLocator('iframe[title="Chat"]');
+    // (Left in the DOM: the page's own Array and JSON cannot carry an answer back.)
+    await visitor.locator('iframe[title="Chat"]').evaluate((f) => {
+      const s = getComputedStyle(f);
+      document.body.dataset.look = s.borderTopWidth + ' ' + s.opacity + ' ' + s.filter;
+    });
+    expect(await visitor.locator('body').getAttribute('data-look')).toBe('0px 1 none');
     await expect(chat.getByText('How can we help you today?')).toBeVisible();
     await chat.getByLabel('Message').fill('Hello despite the hostile page');
     await chat.getByLabel('Message').press('Enter');
