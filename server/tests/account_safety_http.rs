@@ -524,3 +524,35 @@ async fn https_deployments_send_hsts() {
         .unwrap();
     assert!(r.headers().get("strict-transport-security").is_none());
 }
+
+#[tokio::test]
+async fn oversized_logins_count_nowhere_and_current_password_guesses_are_limited() {
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let mut admin = app.setup_admin().await;
+    // An email longer than any address is refused at once and kept by no limiter (they
+    // keep their keys for minutes): forty of them, more than the address's 30 failures,
+    // are each a 422, never a 429.
+    let long = format!("{}@example.com", "a".repeat(10_000));
+    let mut anyone = app.client();
+    for i in 0..40 {
+        let r = anyone
+            .call("account/login", &[("email", &long), ("password", "x")])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
+    }
+    let mut ada = app.login("ada@example.com", "admin-password").await;
+    assert!(signed_in(&mut ada).await, "this address was not refused");
+    // Wrong current passwords are limited as wrong logins are (each costs a hash): ten,
+    // then a wait.
+    let wrong = [
+        ("current_password", "wrong-password"),
+        ("new_password", "a-new-passphrase"),
+    ];
+    for i in 0..10 {
+        let r = admin.call("account/password", &wrong).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "guess {i}");
+    }
+    let r = admin.call("account/password", &wrong).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Too many wrong passwords"));
+}
