@@ -380,6 +380,21 @@ async fn the_installed_beacon_counts_allowed_pages_only_and_is_limited() {
         }
     }
     assert!(limited, "a flood of beacons is limited");
+    // The loader itself is still served to this address, but its load is not recorded
+    // (the same per-address limit): a flood of loads writes nothing.
+    let r = http
+        .get(format!("{}/widget/loader.js", app.base))
+        .query(&[
+            ("p", key.as_str()),
+            ("u", "https://shop.example/after-the-flood"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Leadline"));
+    let p: Value = admin.answer("playbooks/get", &[("id", &playbook_id)]).await;
+    assert_eq!(p["last_loaded_url"], "https://shop.example/", "{p}");
 }
 
 /// A new password that is one of the most common ones is refused, with why (R5).

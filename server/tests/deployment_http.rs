@@ -405,7 +405,7 @@ async fn one_address_holds_a_bounded_number_of_connections() {
         "{took:?} {got}"
     );
     // Another address is not held back, and a slot given back is free again.
-    let other = client_from_address(&app.base, [127, 0, 0, 7]);
+    let other = client_from_address([127, 0, 0, 7]);
     assert_eq!(
         other
             .get(format!("{}/healthz", app.base))
@@ -431,7 +431,7 @@ async fn one_address_holds_a_bounded_number_of_connections() {
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
 }
 
-fn client_from_address(_base: &str, ip: [u8; 4]) -> reqwest::Client {
+fn client_from_address(ip: [u8; 4]) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(std::net::IpAddr::from(ip))
         .build()

@@ -427,8 +427,11 @@ pub fn parse_site(raw: &str) -> Result<String, String> {
     if !host_ok {
         return Err("Give a site like https://www.example.com, without a path.".into());
     }
-    let (host, port) = rest.split_once(':').unwrap_or((rest, ""));
-    let port_ok = port.is_empty() || port.parse::<u16>().is_ok_and(|p| p > 0);
+    let (host, port) = match rest.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
     if host.is_empty() || !port_ok {
         return Err(
             "Give a site like https://www.example.com:8443, with a port from 1 to 65535.".into(),
@@ -979,6 +982,16 @@ mod tests {
         assert!(parse_site("ftp://example.com").is_err());
         assert!(parse_site("https://").is_err());
         assert!(parse_site("https://exa mple.com").is_err());
+        // A port is a real port.
+        assert!(parse_site("https://a.example:8443").is_ok());
+        for bad in [
+            "https://a.example:99999",
+            "https://a.example:0",
+            "https://a.example:",
+            "https://:80",
+        ] {
+            assert!(parse_site(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
