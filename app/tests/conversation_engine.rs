@@ -496,10 +496,11 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
         .unwrap();
         let rest: Vec<_> = rest.iter().map(|s| s.conversation.id.clone()).collect();
         assert_eq!(rest, vec![ids[0].clone()], "{}", tdb.kind());
+        // The preview is what a person said last, not the bot's line after it.
         let bot = inbox::list(&w.db, &w.a, Folder::Unassigned, Some(&ids[1]))
             .await
             .unwrap();
-        assert_eq!(bot[0].last_message.as_deref(), Some("Hello there"));
+        assert_eq!(bot[0].last_message.as_deref(), Some("newest 0"));
 
         let mine = inbox::list(&w.db, &w.a, Folder::Mine, None).await.unwrap();
         assert_eq!(mine.len(), 1);
@@ -517,6 +518,22 @@ async fn folder_lists_are_newest_first_with_previews_and_assignee_names() {
             .await
             .unwrap()
             .is_empty());
+        // Where no person wrote, the bot's words are the preview (as plain text).
+        let (_, quiet) = waiting(&w, 60).await;
+        messages::send(
+            &w.writer,
+            &quiet,
+            Sender::Bot,
+            "<p><b>Hello</b> there</p>",
+            None,
+        )
+        .await
+        .unwrap();
+        let first = inbox::list(&w.db, &w.a, Folder::Unassigned, None)
+            .await
+            .unwrap();
+        assert_eq!(first[0].conversation.id, quiet);
+        assert_eq!(first[0].last_message.as_deref(), Some("Hello there"));
     }
 }
 

@@ -104,6 +104,9 @@ async fn fields_save_over_their_version_and_refusals_lose_nothing() {
             (0, "Vera".into(), "vera@shop.example".into()),
             "{kind}"
         );
+        // Who first: name, email, then the rest.
+        let keys: Vec<&str> = p.captured.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["name", "email", "organization"], "{kind}");
         assert!(
             p.captured
                 .contains(&("email".into(), "Vera@Shop.Example".into())),

@@ -89,6 +89,8 @@ test('a missed chat taken before the visitor left details: the visitor answers i
   const { context: vContext, visitor } = await visitorAt(browser, `${site.origin}/`, errors);
   const chat = await openChat(visitor);
   await expect(chat.getByRole('button', { name: 'Send details' })).toBeVisible();
+  // The visitor starts writing their message into the form…
+  await chat.getByLabel('Message', { exact: true }).fill('I need a visa letter');
   const id = await conversationOf(visitor, site.key);
   expect((await api.post('/api/inbox/assign', { form: { id } })).ok()).toBeTruthy();
   expect((await api.post('/api/inbox/send', { form: { id, body: 'Sorry for the wait, how can I help?' } })).ok()).toBeTruthy();
@@ -96,7 +98,8 @@ test('a missed chat taken before the visitor left details: the visitor answers i
   await expect(chat.getByText('Sorry for the wait, how can I help?')).toBeVisible();
   // The agent is here: the details form gives way to the composer, and one "Message" field.
   await expect(chat.getByRole('button', { name: 'Send details' })).toHaveCount(0);
-  await chat.getByLabel('Message', { exact: true }).fill('I need a visa letter');
+  // …and it is not lost: it moved to the composer, ready to send.
+  await expect(chat.getByLabel('Message', { exact: true })).toHaveValue('I need a visa letter');
   await chat.getByLabel('Message', { exact: true }).press('Enter');
   await expect
     .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).messages.map((m: any) => m.body))

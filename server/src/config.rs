@@ -30,6 +30,9 @@ pub struct Config {
     pub connections_per_address: usize,
     /// How long a kept-alive connection may wait for its next request head (60 s).
     pub next_head_timeout: Duration,
+    /// How long a request body may take to arrive whole, however steadily it trickles
+    /// (120 s).
+    pub body_deadline: Duration,
     /// `LEADLINE_SESSION_IDLE_HOURS`: a session unused this long ends (default 14 days).
     pub session_idle: Duration,
     /// `LEADLINE_SESSION_MAX_HOURS`: a session ends this long after sign-in, used or not
@@ -79,6 +82,7 @@ impl Config {
             limits: Limits::default(),
             connections_per_address: crate::listen::CONNECTIONS_PER_ADDRESS,
             next_head_timeout: crate::listen::NEXT_HEAD_TIMEOUT,
+            body_deadline: crate::middleware::BODY_DEADLINE,
             session_idle: Duration::from_secs(14 * 24 * 3600),
             session_max: Duration::from_secs(30 * 24 * 3600),
         }
@@ -160,6 +164,7 @@ impl Config {
                 crate::listen::CONNECTIONS_PER_ADDRESS as u32,
             )? as usize,
             next_head_timeout: crate::listen::NEXT_HEAD_TIMEOUT,
+            body_deadline: crate::middleware::BODY_DEADLINE,
             session_idle: hours("LEADLINE_SESSION_IDLE_HOURS", 14 * 24)?,
             session_max: hours("LEADLINE_SESSION_MAX_HOURS", 30 * 24)?,
         })

@@ -182,7 +182,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             BODY_TIMEOUT,
         ))
-        .layer(mw::from_fn(middleware::body_deadline))
+        .layer(mw::from_fn_with_state(
+            config.body_deadline,
+            middleware::body_deadline,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(mw::from_fn(middleware::too_large))
         .with_state(state)

@@ -124,18 +124,22 @@ fn is_stream(response: &Response) -> bool {
 /// A request body must arrive whole within this long (however steadily its bytes trickle:
 /// the per-frame timeout alone let a body of a byte every few seconds hold a socket for
 /// days). Two minutes carry a 2 MB image over a slow phone connection.
-const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Gives every request body [`BODY_DEADLINE`] in all; past it, reading the body fails (the
-/// handler answers 400) and the connection is let go.
-pub async fn body_deadline(request: Request, next: Next) -> Response {
+/// Gives every request body `limit` ([`BODY_DEADLINE`] unless configured) in all; past it,
+/// reading the body fails (the handler answers 400) and the connection is let go.
+pub async fn body_deadline(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
     use axum::body::HttpBody;
     use futures::StreamExt;
     if request.body().size_hint().exact() == Some(0) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
+    let deadline = tokio::time::Instant::now() + limit;
     let chunks = futures::stream::unfold(
         (body.into_data_stream(), false),
         move |(mut chunks, over)| async move {

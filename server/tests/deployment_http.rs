@@ -379,6 +379,58 @@ async fn a_kept_alive_connection_cannot_hold_its_socket_with_a_slow_next_head() 
 }
 
 #[tokio::test]
+async fn a_body_that_trickles_steadily_is_given_up_at_its_deadline() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |c| {
+        c.body_deadline = Duration::from_secs(3);
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(
+        b"POST /api/visitor/start HTTP/1.1\r\nHost: x\r\n\
+          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    // A byte every 300 ms: never a pause long enough for the per-frame timeout (10 s).
+    let (mut read, mut write) = tcp.into_split();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if write.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), read.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                got.extend_from_slice(&buf[..n]);
+                if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            Err(_) => panic!("the trickling body still held its request after 20 s"),
+        }
+    }
+    let took = started.elapsed();
+    trickle.abort();
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "given up at its deadline (3 s), not before, not much later: {took:?}"
+    );
+    assert!(
+        got.is_empty() || got.starts_with("HTTP/1.1 4"),
+        "answered as bad input, if at all: {got}"
+    );
+}
+
+#[tokio::test]
 async fn one_address_holds_a_bounded_number_of_connections() {
     let app = TestApp::spawn_with(TestDatabase::sqlite(), |c| {
         c.connections_per_address = 5;

@@ -210,13 +210,20 @@ async fn view(
     values: &Values,
     version: i32,
 ) -> Result<PanelView, AppError> {
-    let captured: Vec<(String, String)> =
+    let mut captured: Vec<(String, String)> =
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&c.answers)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_string())))
             .filter(|(_, v)| !v.trim().is_empty())
             .collect();
+    // Who first, as captured, then the other answers by name.
+    captured.sort_by_key(|(k, _)| {
+        ["name", "email", "phone", "organization", "message"]
+            .iter()
+            .position(|x| x == k)
+            .unwrap_or(usize::MAX)
+    });
     let people = matching_people(db, c.company_id, values).await?;
     let (person_match, people_conflict) = match &people {
         People::None => (None, None),

@@ -64,8 +64,6 @@ pub struct ConversationDetail {
     pub messages: Vec<MessageView>,
     /// Authors' names by user id, for agent messages.
     pub names: Vec<(String, String)>,
-    /// Answers and captured details, by field.
-    pub details: Vec<(String, String)>,
 }
 
 /// A user a conversation can be handed to (F3.4).

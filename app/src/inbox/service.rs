@@ -91,24 +91,14 @@ pub async fn list(
         .await?
         .into_iter()
         .collect();
-    let last: std::collections::HashMap<Uuid, String> = message::Entity::find()
-        .filter(message::Column::ConversationId.is_in(ids))
-        .filter(Expr::cust(
-            "seq = (SELECT MAX(m2.seq) FROM message m2 \
-             WHERE m2.conversation_id = message.conversation_id)",
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| {
-            let text = if m.author_kind == AuthorKind::Bot.as_str() {
-                crate::chatbot::sanitize::plain_text(&m.body)
-            } else {
-                m.body
-            };
-            (m.conversation_id, text.chars().take(140).collect())
-        })
-        .collect();
+    // The preview is what a person (the visitor or an agent) said last; the bot's lines only
+    // when no person has written (a missed chat's preview is the visitor's question, not the
+    // bot's "we will get back to you").
+    let mut last = newest_messages(db, &ids, true).await?;
+    let silent: Vec<Uuid> = ids.iter().filter(|id| !last.contains_key(id)).copied().collect();
+    if !silent.is_empty() {
+        last.extend(newest_messages(db, &silent, false).await?);
+    }
     let assignee_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.assignee_id).collect();
     let names: std::collections::HashMap<Uuid, String> = if assignee_ids.is_empty() {
         Default::default()
@@ -128,6 +118,46 @@ pub async fn list(
             visitor: visitor_name(c),
             last_message: last.get(&c.id).cloned(),
             visitor_wrote: wrote.contains(&c.id),
+        })
+        .collect())
+}
+
+/// Each conversation's newest message text (plain, at most 140 characters); of people's
+/// messages only when `people_only`. One index seek per conversation.
+async fn newest_messages(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    people_only: bool,
+) -> Result<std::collections::HashMap<Uuid, String>, AppError> {
+    let bot = AuthorKind::Bot.as_str();
+    let people = [AuthorKind::Visitor.as_str(), AuthorKind::Agent.as_str()];
+    let inner = if people_only {
+        format!(
+            " AND m2.author_kind IN ('{}', '{}')",
+            people[0], people[1]
+        )
+    } else {
+        String::new()
+    };
+    let mut q = message::Entity::find()
+        .filter(message::Column::ConversationId.is_in(ids.to_vec()))
+        .filter(Expr::cust(format!(
+            "seq = (SELECT MAX(m2.seq) FROM message m2 \
+             WHERE m2.conversation_id = message.conversation_id{inner})"
+        )));
+    if people_only {
+        q = q.filter(message::Column::AuthorKind.is_in(people));
+    }
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let text = if m.author_kind == bot {
+                crate::chatbot::sanitize::plain_text(&m.body)
+            } else {
+                m.body
+            };
+            (m.conversation_id, text.chars().take(140).collect())
         })
         .collect())
 }
@@ -174,28 +204,11 @@ pub async fn detail(
             .map(|u| (u.id.to_string(), u.name))
             .collect()
     };
-    let details: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&c.answers).unwrap_or_default();
     Ok(ConversationDetail {
         conversation: view(db, &c).await?,
         visitor: visitor_name(&c),
         messages: messages.iter().map(Into::into).collect(),
         names,
-        details: {
-            // Who first (as captured), then the other answers by name.
-            let rank = |k: &str| {
-                ["name", "email", "phone", "organization", "message"]
-                    .iter()
-                    .position(|x| *x == k)
-                    .unwrap_or(usize::MAX)
-            };
-            let mut d: Vec<(String, String)> = details
-                .into_iter()
-                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-                .collect();
-            d.sort_by_key(|(k, _)| rank(k));
-            d
-        },
     })
 }
 

@@ -174,6 +174,69 @@ pub fn endpoint_uri(raw: &str, allow_loopback: bool) -> Result<http::Uri, AppErr
     }
 }
 
+/// Resolves push services' names to public addresses only: a name that points inside the
+/// server's own network (a loopback, private, link-local or shared address) is refused when
+/// Leadline connects, whatever the name looked like when it was saved.
+struct PublicOnly {
+    allow_loopback: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_any = self.allow_loopback;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let all: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> = all
+                .into_iter()
+                .filter(|a| allow_any || is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// An address on the public internet: not loopback, private, link-local, shared (CGNAT),
+/// documentation, benchmarking, multicast, reserved or unspecified.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || first == 0x0064
+                || v6.segments()[..6] == [0, 0, 0, 0, 0, 0])
+        }
+    }
+}
+
 /// The browser's key and secret, decoded and checked.
 fn browser_keys(keys: &Keys) -> Result<(p256::PublicKey, Auth), AppError> {
     let public = Base64UrlUnpadded::decode_vec(keys.p256dh.trim_end_matches('='))
@@ -258,6 +321,12 @@ pub async fn run(db: DatabaseConnection, fanout: Arc<Fanout<Batch>>, push: Arc<P
     let client = match reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
+        // A push service answers; it never sends us elsewhere (a redirect to an address
+        // would get past the resolver's check).
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(PublicOnly {
+            allow_loopback: push.allow_loopback,
+        }))
         .build()
     {
         Ok(c) => c,
@@ -543,7 +612,53 @@ async fn send_once(
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint_uri;
+    use super::{endpoint_uri, is_public, PublicOnly};
+    use reqwest::dns::Resolve;
+    use std::str::FromStr;
+
+    #[test]
+    fn only_public_addresses_are_reached() {
+        for public in ["8.8.8.8", "142.250.74.10", "2606:4700::1111", "::ffff:8.8.4.4"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+        for inside in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(inside.parse().unwrap()), "{inside}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_points_inside_is_not_connected_to() {
+        let strict = PublicOnly {
+            allow_loopback: false,
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(strict.resolve(name).await.is_err());
+        let tests = PublicOnly {
+            allow_loopback: true,
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let addrs: Vec<_> = tests.resolve(name).await.unwrap().collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
 
     #[test]
     fn only_public_push_services_on_443_are_endpoints() {

@@ -190,7 +190,6 @@ pub fn ChatWindow(
                     <dl>
                         <dt>"Page"</dt>
                         <dd class="visitor-page">{move || conversation.with(|c| c.page_url.clone()).unwrap_or_else(|| "Unknown".into())}</dd>
-                        {detail.details.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
                     </dl>
                     <SidePanel id=id.clone() changed=live.panel/>
                 </aside>

@@ -209,9 +209,22 @@
     scroll();
   }
 
+  /* The card on screen ("card|kind"): drawn again only when it changes, so a state change
+     while the visitor types into it (a timer, an agent's action) keeps what they typed. */
+  var drawn = null;
   function drawPrompt(p) {
+    var key = p ? p.card_id + "|" + p.kind : null;
+    if (key && key === drawn && promptBox.firstChild) return;
+    drawn = key;
+    /* A card that gives way to the composer (an agent joined) hands over the message the
+       visitor was writing into it. */
+    var typed = promptBox.querySelector('textarea[name="message"],input[name="answer"]');
+    var carried = typed ? typed.value.trim() : "";
     promptBox.textContent = "";
-    if (!p) return;
+    if (!p) {
+      if (carried && !text.value) text.value = carried;
+      return;
+    }
     var f = el("form", "ll-answer");
     var error = el("p", "ll-error");
     error.setAttribute("role", "alert");
@@ -222,7 +235,7 @@
       payload.card_id = p.card_id;
       error.textContent = "";
       Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = true; });
-      api("answer", payload).then(render, function (err) {
+      api("answer", payload).then(function (v) { drawn = null; render(v); }, function (err) {
         Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = false; });
         var field = err && err.Validation && err.Validation.field;
         var input = field && f.querySelector('[name="' + field + '"]');
@@ -382,7 +395,7 @@
   });
 
   function startNew() {
-    log.textContent = ""; shown = {}; outbox = []; saved.seen = 0;
+    log.textContent = ""; shown = {}; outbox = []; saved.seen = 0; drawn = null;
     api("start", { key: data.key, token: saved.token, page_url: data.page }).then(function (v) {
       render(v);
       if (visible) focusFirst();
@@ -426,6 +439,7 @@
       if (p.avatar) avatar.src = "/uploads/" + encodeURIComponent(p.avatar);
       log.textContent = ""; shown = {};
       p.messages.forEach(function (html, i) { addMessage({ seq: i + 1, author: "bot", html: true, body: html }); });
+      drawn = null;
       drawPrompt(p.prompt);
       compose(!p.prompt && ["waiting", "missed"].indexOf(p.state) >= 0);
     });
