@@ -95,7 +95,11 @@ pub async fn list(
     // when no person has written (a missed chat's preview is the visitor's question, not the
     // bot's "we will get back to you").
     let mut last = newest_messages(db, &ids, true).await?;
-    let silent: Vec<Uuid> = ids.iter().filter(|id| !last.contains_key(id)).copied().collect();
+    let silent: Vec<Uuid> = ids
+        .iter()
+        .filter(|id| !last.contains_key(id))
+        .copied()
+        .collect();
     if !silent.is_empty() {
         last.extend(newest_messages(db, &silent, false).await?);
     }
@@ -132,10 +136,7 @@ async fn newest_messages(
     let bot = AuthorKind::Bot.as_str();
     let people = [AuthorKind::Visitor.as_str(), AuthorKind::Agent.as_str()];
     let inner = if people_only {
-        format!(
-            " AND m2.author_kind IN ('{}', '{}')",
-            people[0], people[1]
-        )
+        format!(" AND m2.author_kind IN ('{}', '{}')", people[0], people[1])
     } else {
         String::new()
     };

@@ -618,7 +618,12 @@ mod tests {
 
     #[test]
     fn only_public_addresses_are_reached() {
-        for public in ["8.8.8.8", "142.250.74.10", "2606:4700::1111", "::ffff:8.8.4.4"] {
+        for public in [
+            "8.8.8.8",
+            "142.250.74.10",
+            "2606:4700::1111",
+            "::ffff:8.8.4.4",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
         for inside in [
