@@ -50,8 +50,9 @@ test('nobody online: the template asks for details, confirms, and the missed cha
   await chat.getByLabel('Message').fill('Do you ship to Bali?');
   await chat.getByRole('button', { name: 'Send details' }).click();
   await expect(chat.getByText('Thanks, we will get back to you at nadia@example.com.')).toBeVisible();
-  // Then the visitor can still write.
+  // Then the visitor can still write, in an empty box (the message went with the details).
   await expect(chat.getByRole('textbox', { name: 'Message' })).toBeVisible();
+  await expect(chat.getByRole('textbox', { name: 'Message' })).toHaveValue('');
   const id = await conversationOf(visitor, site.key);
   await expect
     .poll(async () => (await (await api.post('/api/inbox/conversation', { form: { id } })).json()).conversation.crm_kind)

@@ -260,7 +260,14 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByLabel('Expected close date')).toHaveValue('2027-03-15');
   await expect(panel.getByLabel('Notes')).toHaveValue('Wants a quote for ten');
 
-  // "Create lead": shown at once, with its time; the conversation stays open.
+  // Leaving a field by clicking "Create lead" saves it first: a wrong email blocks it…
+  await panel.getByLabel('Email', { exact: true }).fill('ortiz@');
+  await panel.getByRole('button', { name: 'Create lead' }).click();
+  await expect(panel.getByText('Email is not saved yet')).toBeVisible();
+  await expect(panel.getByText('Lead created')).toHaveCount(0);
+  // …and once corrected, the one click saves it and then makes the lead, with that email:
+  // shown at once, with its time; the conversation stays open.
+  await panel.getByLabel('Email', { exact: true }).fill('ortiz@shop.example');
   await panel.getByRole('button', { name: 'Create lead' }).click();
   await expect(panel.getByText('Lead created')).toBeVisible();
   await expect(panel.getByRole('link', { name: 'Vera Ortiz lead' })).toBeVisible();
@@ -301,7 +308,7 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   // Both are on their pages and link back to the conversation.
   await open(page, '/leads');
   const leadRow = page.getByRole('table', { name: 'Leads' }).getByRole('row').filter({ hasText: 'Vera Ortiz lead' });
-  await expect(leadRow).toContainText('vera@shop.example');
+  await expect(leadRow).toContainText('ortiz@shop.example');
   await expect(leadRow).toContainText('USD 1,250.50');
   // "Convert to deal": the conversation has its deal already, so the lead is linked to it.
   await leadRow.getByRole('button', { name: 'Convert to deal' }).click();

@@ -899,11 +899,11 @@ async fn a_visitor_may_leave_the_phone_and_the_message_empty() {
     );
     let d: Value = admin
         .answer(
-            "inbox/conversation",
+            "crm/panel",
             &[("id", v["conversation_id"].as_str().unwrap())],
         )
         .await;
-    let keys: Vec<&str> = d["details"]
+    let keys: Vec<&str> = d["captured"]
         .as_array()
         .unwrap()
         .iter()

@@ -143,7 +143,7 @@ async fn write_change_event(
 
 /// A new anonymous visitor with a fresh token (kept by the widget frame).
 pub async fn new_visitor(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     company_id: Uuid,
 ) -> Result<visitor::Model, AppError> {
     let token: String = rand::thread_rng()
@@ -168,8 +168,21 @@ pub async fn start(
     playbook_id: Option<Uuid>,
     page_url: Option<String>,
 ) -> Result<conversation::Model, AppError> {
-    let now = OffsetDateTime::now_utc();
     let txn = crate::backend::db::write_txn(db).await?;
+    let c = start_in(&txn, visitor, playbook_id, page_url).await?;
+    txn.commit().await?;
+    hub::wake(db).await;
+    Ok(c)
+}
+
+/// [`start`] inside the caller's transaction (which commits and wakes the streams).
+pub async fn start_in(
+    txn: &DatabaseTransaction,
+    visitor: &visitor::Model,
+    playbook_id: Option<Uuid>,
+    page_url: Option<String>,
+) -> Result<conversation::Model, AppError> {
+    let now = OffsetDateTime::now_utc();
     let c = conversation::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(visitor.company_id),
@@ -185,11 +198,9 @@ pub async fn start(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    write_conversation_event(&txn, &c).await?;
-    txn.commit().await?;
-    hub::wake(db).await;
+    write_conversation_event(txn, &c).await?;
     Ok(c)
 }
 

@@ -58,6 +58,14 @@ pub fn phone(raw: &str, default_country: Option<&str>) -> Result<Option<String>,
     };
     let number = phonenumber::parse(country, &t).map_err(|_| refused())?;
     if !phonenumber::is_valid(&number) {
+        // It has its country code: the digits are what is wrong (too few, too many, or a
+        // range no one is given, like the US's 555-01xx).
+        if t.starts_with('+') {
+            return Err(
+                "Phone: this is not a real number for its country code; check the digits."
+                    .to_string(),
+            );
+        }
         return Err(refused());
     }
     Ok(Some(
@@ -219,6 +227,10 @@ mod tests {
             .unwrap_err()
             .contains("country code"));
         assert!(phone("12", id).unwrap_err().starts_with("Phone:"));
+        // With its country code, the digits are what is wrong: said so.
+        assert!(phone("+1 555 0199", id)
+            .unwrap_err()
+            .contains("check the digits"));
         assert!(phone("call me", id).is_err());
     }
 

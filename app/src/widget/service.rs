@@ -64,23 +64,19 @@ pub fn greeting(cards: &[Card]) -> String {
 }
 
 /// The visitor of this token in this company, or a new visitor.
-async fn visitor_for(
+async fn known_visitor(
     db: &DatabaseConnection,
     company_id: Uuid,
     token: Option<&str>,
-) -> Result<visitor::Model, AppError> {
-    if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 64) {
-        if let Some(v) = visitor::Entity::find()
-            .filter(visitor::Column::Token.eq(token))
-            .one(db)
-            .await?
-        {
-            if v.company_id == company_id {
-                return Ok(v);
-            }
-        }
-    }
-    engine::new_visitor(db, company_id).await
+) -> Result<Option<visitor::Model>, AppError> {
+    let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 64) else {
+        return Ok(None);
+    };
+    Ok(visitor::Entity::find()
+        .filter(visitor::Column::Token.eq(token))
+        .one(db)
+        .await?
+        .filter(|v| v.company_id == company_id))
 }
 
 /// The visitor's conversation: token and id must belong together.
@@ -122,11 +118,17 @@ pub async fn start(
         .await?
         .filter(|p| p.active)
         .ok_or_else(unavailable)?;
-    let v = visitor_for(db, p.company_id, token).await?;
-    let c = engine::start(db, &v, Some(p.id), clean_url(page_url)).await?;
-    let cards = flow::cards(db, &c).await?;
-    let online = presence::anyone_online(db, c.company_id, OffsetDateTime::now_utc()).await?;
+    let known = known_visitor(db, p.company_id, token).await?;
+    let cards = crate::chatbot::service::cards_of(db, p.id).await?;
+    let online = presence::anyone_online(db, p.company_id, OffsetDateTime::now_utc()).await?;
+    // The visitor, the conversation and the flow up to its first card in one commit (one
+    // fsync, not three: a burst of visitors arriving at once is what a launch looks like).
     let txn = write_txn(db).await?;
+    let v = match known {
+        Some(v) => v,
+        None => engine::new_visitor(&txn, p.company_id).await?,
+    };
+    let c = engine::start_in(&txn, &v, Some(p.id), clean_url(page_url)).await?;
     let c = flow::run(&txn, c, &cards, 0, online, false).await?;
     txn.commit().await?;
     hub::wake(db).await;

@@ -97,7 +97,9 @@ fn UsersAdmin(
                     <TextField label="Email" name="email" id_prefix="add-user-"
                         error=field_error(add_value, "email")/>
                     <TextField label="Password" name="password" kind="password" id_prefix="add-user-"
-                        autocomplete="new-password" error=field_error(add_value, "password")/>
+                        autocomplete="new-password" error=field_error(add_value, "password")
+                        hint=format!("At least {} characters (at most {}); not a common password.",
+                            crate::domain::MIN_PASSWORD_CHARS, crate::domain::MAX_PASSWORD_CHARS)/>
                     <div class="field">
                         <label for="add-user-role">"Role"</label>
                         <select id="add-user-role" name="role">

@@ -96,6 +96,10 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             version,
         });
     };
+    // "Create lead" clicked while a field is still saving (leaving the field to click the
+    // button saves it): the create waits for the saves, then sees their refusals.
+    let create_waiting: StoredValue<Option<&'static str>> = StoredValue::new(None);
+    let run_create: StoredValue<Option<Callback<&'static str>>> = StoredValue::new(None);
     let next = move || {
         in_flight.set_value(false);
         let mut q = queue.get_value();
@@ -103,6 +107,11 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             let (key, value) = q.remove(0);
             queue.set_value(q);
             send(key, value);
+        } else if let Some(kind) = create_waiting.get_value() {
+            create_waiting.set_value(None);
+            if let Some(run) = run_create.get_value() {
+                run.run(kind);
+            }
         }
     };
     Effect::new(move || match save.value().get() {
@@ -129,6 +138,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             notice.set(Some(m));
             queue.set_value(Vec::new());
             in_flight.set_value(false);
+            create_waiting.set_value(None);
             reload.update(|n| *n += 1);
         }
         Some(Err(e)) => {
@@ -176,6 +186,10 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
         }
     };
     let dispatch_create = move |kind: &'static str| {
+        if in_flight.get_value() {
+            create_waiting.set_value(Some(kind));
+            return;
+        }
         // A field whose value was refused is not saved: made now, the lead or deal would
         // quietly go without it.
         if let Some(label) = field_errors.with_untracked(|errors| {
@@ -200,6 +214,7 @@ pub fn SidePanel(id: String, changed: RwSignal<u64>) -> impl IntoView {
             new_person: new_person.get_untracked().then(|| "on".to_string()),
         });
     };
+    run_create.set_value(Some(Callback::new(dispatch_create)));
     let person_refusal = Signal::derive(move || {
         create
             .value()

@@ -129,7 +129,7 @@ pub fn ChatWindow(
                             ConversationState::Unassigned => view! { <span>"Unassigned"</span> }.into_any(),
                             ConversationState::Missed => view! {
                                 <span class="missed">"Missed"</span>
-                                <span>" — nobody took it in time ("</span><LocalTime utc=missed_at/>
+                                <span>" — nobody was online or took it in time ("</span><LocalTime utc=missed_at/>
                                 <span>"); the visitor got the offline flow. Take it to answer."</span>
                             }.into_any(),
                             ConversationState::Bot => view! { <span>"With the chatbot"</span> }.into_any(),

@@ -235,7 +235,8 @@
       payload.card_id = p.card_id;
       error.textContent = "";
       Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = true; });
-      api("answer", payload).then(function (v) { drawn = null; render(v); }, function (err) {
+      /* Answered: the card goes with what was typed into it (nothing to carry). */
+      api("answer", payload).then(function (v) { promptBox.textContent = ""; drawn = null; render(v); }, function (err) {
         Array.prototype.forEach.call(f.querySelectorAll("button,input,textarea"), function (b) { b.disabled = false; });
         var field = err && err.Validation && err.Validation.field;
         var input = field && f.querySelector('[name="' + field + '"]');
