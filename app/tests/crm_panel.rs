@@ -563,3 +563,44 @@ async fn the_reuse_rules_case_by_case() {
         }
     }
 }
+
+/// The conversation is called by the name the agent typed in the panel (else the captured
+/// one): in the folder list and in the conversation's title.
+#[tokio::test]
+async fn the_panel_name_names_the_conversation() {
+    use app::inbox::{service as inbox, Folder};
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        let captured = chat(&db, &a, r#"{"name":"Vera"}"#, Some(a.user_id)).await;
+        let silent = chat(&db, &a, "{}", Some(a.user_id)).await;
+        let title = |id: String| {
+            let db = db.clone();
+            let a = a.clone();
+            async move { inbox::detail(&db, &a, &id).await.unwrap().visitor }
+        };
+        let listed = || async {
+            inbox::list(&db, &a, Folder::Mine, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.conversation.id, s.visitor))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        assert_eq!(title(silent.clone()).await, "Website visitor", "{kind}");
+        assert_eq!(title(captured.clone()).await, "Vera", "{kind}");
+        panel::save(&db, &a, &silent, "name", "Tom Baker", 0)
+            .await
+            .unwrap();
+        let p = panel::get(&db, &a, &captured).await.unwrap();
+        panel::save(&db, &a, &captured, "name", "Vera Ortiz", p.version)
+            .await
+            .unwrap();
+        assert_eq!(title(silent.clone()).await, "Tom Baker", "{kind}");
+        assert_eq!(title(captured.clone()).await, "Vera Ortiz", "{kind}");
+        let names = listed().await;
+        assert_eq!(names[&silent], "Tom Baker", "{kind}");
+        assert_eq!(names[&captured], "Vera Ortiz", "{kind}");
+    }
+}

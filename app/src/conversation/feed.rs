@@ -172,17 +172,20 @@ pub async fn load(
     let now: HashMap<Uuid, Now> = if conversation_ids.is_empty() {
         HashMap::new()
     } else {
-        conversation::Entity::find()
+        let rows = conversation::Entity::find()
             .filter(conversation::Column::Id.is_in(conversation_ids))
             .all(db)
-            .await?
-            .into_iter()
+            .await?;
+        let mut names = super::engine::visitor_names(db, &rows).await?;
+        rows.into_iter()
             .map(|c| {
                 let state = ConversationState::parse(&c.state).unwrap_or(ConversationState::Closed);
                 visitors.insert(
                     c.id,
                     Visitor {
-                        name: super::engine::visitor_name(&c),
+                        name: names
+                            .remove(&c.id)
+                            .unwrap_or_else(|| super::engine::visitor_name(&c)),
                         page_url: c.page_url.clone(),
                     },
                 );
