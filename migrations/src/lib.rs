@@ -14,6 +14,7 @@ mod m20261127_000010_activity_time;
 mod m20261127_000011_notifications;
 mod m20261127_000012_crm_search;
 mod m20261127_000013_crm_trigrams;
+mod m20261127_000014_contact_name;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_notifications::Migration),
             Box::new(m20261127_000012_crm_search::Migration),
             Box::new(m20261127_000013_crm_trigrams::Migration),
+            Box::new(m20261127_000014_contact_name::Migration),
         ]
     }
 }

@@ -69,39 +69,17 @@ impl From<&message::Model> for MessageView {
     }
 }
 
-/// How lists, titles and notifications call a conversation's visitor: the captured name,
-/// else the email, else "Website visitor".
+/// How lists, titles and notifications call a conversation's visitor: the name typed in the
+/// side panel, else the captured name, else the email, else "Website visitor".
 pub fn visitor_name(c: &conversation::Model) -> String {
+    if let Some(typed) = c.contact_name.as_ref().filter(|n| !n.trim().is_empty()) {
+        return typed.clone();
+    }
     let who = crate::crm::service::Captured::from_answers(&c.answers);
     who.name
         .or(who.email)
+        .or_else(|| c.contact_email.clone())
         .unwrap_or_else(|| "Website visitor".into())
-}
-
-/// [`visitor_name`] for several conversations, where an agent's side panel comes first: the
-/// name (else the email) typed there, then what the chatbot captured. One query.
-pub async fn visitor_names<'a>(
-    db: &impl ConnectionTrait,
-    conversations: impl IntoIterator<Item = &'a conversation::Model>,
-) -> Result<std::collections::HashMap<Uuid, String>, AppError> {
-    use crate::backend::entities::conversation_panel;
-    let mut names: std::collections::HashMap<Uuid, String> = conversations
-        .into_iter()
-        .map(|c| (c.id, visitor_name(c)))
-        .collect();
-    if names.is_empty() {
-        return Ok(names);
-    }
-    let panels = conversation_panel::Entity::find()
-        .filter(conversation_panel::Column::ConversationId.is_in(names.keys().copied()))
-        .all(db)
-        .await?;
-    for p in panels {
-        if let Some(typed) = p.name.or(p.email).filter(|n| !n.trim().is_empty()) {
-            names.insert(p.conversation_id, typed);
-        }
-    }
-    Ok(names)
 }
 
 /// F3.5: an agent sees a conversation unless it is assigned to someone else (and not closed).

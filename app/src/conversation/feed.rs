@@ -172,20 +172,17 @@ pub async fn load(
     let now: HashMap<Uuid, Now> = if conversation_ids.is_empty() {
         HashMap::new()
     } else {
-        let rows = conversation::Entity::find()
+        conversation::Entity::find()
             .filter(conversation::Column::Id.is_in(conversation_ids))
             .all(db)
-            .await?;
-        let mut names = super::engine::visitor_names(db, &rows).await?;
-        rows.into_iter()
+            .await?
+            .into_iter()
             .map(|c| {
                 let state = ConversationState::parse(&c.state).unwrap_or(ConversationState::Closed);
                 visitors.insert(
                     c.id,
                     Visitor {
-                        name: names
-                            .remove(&c.id)
-                            .unwrap_or_else(|| super::engine::visitor_name(&c)),
+                        name: super::engine::visitor_name(&c),
                         page_url: c.page_url.clone(),
                     },
                 );

@@ -599,8 +599,13 @@ pub async fn save(
         version: next,
     };
     write_event(&txn, c.company_id, Some(c.id), &change).await?;
-    // The conversation remembers its contact, for the same person's other conversations.
+    // The conversation remembers its contact, for the same person's other conversations
+    // (and its name, which lists and titles call the visitor by).
     conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::ContactName,
+            Expr::value(values.name.clone()),
+        )
         .col_expr(
             conversation::Column::ContactEmail,
             Expr::value(values.email.clone()),

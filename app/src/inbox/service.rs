@@ -115,12 +115,11 @@ pub async fn list(
             .map(|u| (u.id, u.name))
             .collect()
     };
-    let mut visitors = crate::conversation::engine::visitor_names(db, &rows).await?;
     Ok(rows
         .iter()
         .map(|c| ConversationSummary {
             conversation: view_named(c, c.assignee_id.and_then(|a| names.get(&a).cloned())),
-            visitor: visitors.remove(&c.id).unwrap_or_else(|| visitor_name(c)),
+            visitor: visitor_name(c),
             last_message: last.get(&c.id).cloned(),
             visitor_wrote: wrote.contains(&c.id),
         })
@@ -208,10 +207,7 @@ pub async fn detail(
     };
     Ok(ConversationDetail {
         conversation: view(db, &c).await?,
-        visitor: crate::conversation::engine::visitor_names(db, [&c])
-            .await?
-            .remove(&c.id)
-            .unwrap_or_else(|| visitor_name(&c)),
+        visitor: visitor_name(&c),
         messages: messages.iter().map(Into::into).collect(),
         names,
     })

@@ -31,6 +31,8 @@ pub struct Model {
     /// panel: how the panel finds the same person's other conversations.
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
+    /// The contact's name as typed in the side panel (the visitor is called by it first).
+    pub contact_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
