@@ -2,7 +2,6 @@
 //! arrives, and the migration goes down again.
 use migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
-use sea_orm_migration::MigrationName;
 
 #[tokio::test]
 async fn existing_items_get_their_search_text_and_the_migration_reverts() {

@@ -5,7 +5,6 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
 };
-use sea_orm_migration::MigrationName;
 
 async fn exec(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql).await.unwrap();
