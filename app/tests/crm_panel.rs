@@ -590,9 +590,30 @@ async fn the_panel_name_names_the_conversation() {
         };
         assert_eq!(title(silent.clone()).await, "Website visitor", "{kind}");
         assert_eq!(title(captured.clone()).await, "Vera", "{kind}");
-        panel::save(&db, &a, &silent, "name", "Tom Baker", 0)
+        // A rename is announced as a conversation change (every open list and title follows);
+        // other fields are not.
+        let changes = |id: String| {
+            let db = db.clone();
+            async move {
+                use app::backend::entities::event;
+                use sea_orm::PaginatorTrait;
+                event::Entity::find()
+                    .filter(event::Column::ConversationId.eq(Uuid::parse_str(&id).unwrap()))
+                    .filter(event::Column::Kind.eq("conversation"))
+                    .count(&db)
+                    .await
+                    .unwrap()
+            }
+        };
+        let before = changes(silent.clone()).await;
+        let p = panel::save(&db, &a, &silent, "notes", "Wants a quote", 0)
             .await
             .unwrap();
+        assert_eq!(changes(silent.clone()).await, before, "{kind}");
+        panel::save(&db, &a, &silent, "name", "Tom Baker", p.version)
+            .await
+            .unwrap();
+        assert_eq!(changes(silent.clone()).await, before + 1, "{kind}");
         let p = panel::get(&db, &a, &captured).await.unwrap();
         panel::save(&db, &a, &captured, "name", "Vera Ortiz", p.version)
             .await

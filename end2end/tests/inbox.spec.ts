@@ -225,6 +225,8 @@ test('the side panel: a chat becomes a lead and a deal, seen live by a second ag
   await expect(panel.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(panel.getByLabel('Name', { exact: true })).toHaveValue('Vera Ortiz');
   await expect(panel.getByLabel('Deal value')).toHaveValue('1,250.50');
+  // The conversation is called by the name typed here, at once (no reload).
+  await expect(page.getByRole('heading', { name: 'Vera Ortiz', level: 2 })).toBeVisible();
   await page.unroute('**/api/crm/panel/save');
   await panel.getByLabel('Deal value').press('Enter');
   await expect(panel.getByLabel('Deal value')).toHaveValue('1250.50');

@@ -51,6 +51,7 @@ pub(crate) fn view_named(
         crm_kind: c.crm_kind.clone(),
         crm_created_at: c.crm_created_at.map(rfc3339),
         missed_at: c.missed_at.map(rfc3339),
+        visitor: visitor_name(c),
     }
 }
 

@@ -125,6 +125,9 @@ pub struct ConversationView {
     /// When nobody took it: the conversation is "Missed" (RFC 3339, UTC).
     #[serde(default)]
     pub missed_at: Option<String>,
+    /// How agents call the visitor (the conversation's title); empty in older events.
+    #[serde(default)]
+    pub visitor: String,
 }
 
 /// One row of the event outbox, as streams send it (`id:` is the event id).

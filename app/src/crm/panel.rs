@@ -12,7 +12,9 @@ use crate::backend::entities::{deal, lead};
 use crate::backend::entities::{organization, person};
 use crate::backend::realtime::hub;
 use crate::backend::rfc3339;
-use crate::conversation::engine::{not_found, parse_id, visible_to, write_event};
+use crate::conversation::engine::{
+    not_found, parse_id, visible_to, visitor_name, write_conversation_event, write_event,
+};
 use crate::conversation::EventPayload;
 use crate::error::AppError;
 use sea_orm::{
@@ -617,6 +619,15 @@ pub async fn save(
         .filter(conversation::Column::Id.eq(c.id))
         .exec(&txn)
         .await?;
+    // A new name for the visitor reaches every list and title at once, as a conversation
+    // change does.
+    let renamed = conversation::Entity::find_by_id(c.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Internal)?;
+    if visitor_name(&renamed) != visitor_name(&c) {
+        write_conversation_event(&txn, &renamed).await?;
+    }
     let view = view(&txn, actor, &c, &values, next).await?;
     txn.commit().await?;
     hub::wake(db).await;

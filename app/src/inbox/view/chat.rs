@@ -120,7 +120,10 @@ pub fn ChatWindow(
                     "← All conversations"
                 </a>
                 <div class="chat-title">
-                    <h2>{title}</h2>
+                    // Renamed live (a name typed in the side panel) by the conversation's events.
+                    <h2>{move || conversation.with(|c| {
+                        if c.visitor.is_empty() { title.clone() } else { c.visitor.clone() }
+                    })}</h2>
                     <p class="chat-meta">
                         {match state {
                             ConversationState::Closed => view! { <span>"Closed "</span><LocalTime utc=closed_at/> }.into_any(),
