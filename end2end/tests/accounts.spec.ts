@@ -69,6 +69,8 @@ test.describe.serial('accounts', () => {
     await expect(page.getByRole('heading', { name: 'Users', exact: true })).toBeVisible();
 
     const form = page.locator('.add-user');
+    // The password rule is stated before the first try, as the field's description.
+    await expect(form.getByLabel('Password')).toHaveAccessibleDescription(/At least 8 characters/);
     await form.getByLabel('Name').fill('Rey Agent');
     await form.getByLabel('Email').fill(admin.email);
     await form.getByLabel('Password').fill(agent.password);
