@@ -3,8 +3,8 @@
 //! counts, the join note and every message cross between them live; a wait timer that both
 //! servers sweep fires once. PostgreSQL tier only (`LEADLINE_TEST_POSTGRES_URL`); without it
 //! each test says it is skipped and passes.
-mod processes;
-mod support;
+use crate::processes;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use processes::{

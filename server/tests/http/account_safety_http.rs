@@ -2,7 +2,7 @@
 //! other sessions, "Log out everywhere", an admin setting a password, login throttling that
 //! cannot lock an agent out, messages without control characters, the cross-origin check
 //! against the public URL, and readiness.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -1,6 +1,6 @@
 //! The Users page, rendered on the server again and again, in a test process of its own
 //! (see the test's comment).
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! tests share (an admin, an agent, a Live Chat playbook, a visitor) and an event-stream
 //! reader that keeps its place between reads.
 //!
-//! A test file uses it with `mod support; mod processes;` (it builds on `support::Client`).
+//! Tests use it as `crate::processes` beside `crate::support` (it builds on `support::Client`).
 #![allow(dead_code)]
 pub use crate::support::{client, setup_admin};
 use crate::support::{Client, Sse};

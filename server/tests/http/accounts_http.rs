@@ -1,5 +1,5 @@
 //! Black-box HTTP tests of accounts (F6) and the cross-cutting guards (R4, R5, R8).
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::{header, StatusCode};

@@ -1,6 +1,6 @@
 //! Black-box HTTP tests of the inbox (F3.2, F3.5, F3.7): folder counts after every action,
 //! stale and repeated actions refused with a clear message, the inbox page itself.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -1,6 +1,6 @@
 //! Black-box HTTP tests of the Leads, Deals and Activities lists (F4.3): refused to anyone
 //! signed out, a field error for bad input, and the pages server-rendered with their rows.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

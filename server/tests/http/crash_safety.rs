@@ -5,8 +5,8 @@
 //!
 //! `make test` runs 20 kills; `LEADLINE_CRASH_ROUNDS=N cargo test -p server --test
 //! crash_safety -- --ignored --nocapture` runs N (default 1000).
-mod processes;
-mod support;
+use crate::processes;
+use crate::support;
 
 use processes::{
     go_online, live_chat_playbook, offline_notes, setup_admin, start_visitor, visitor_send,

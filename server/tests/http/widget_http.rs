@@ -1,7 +1,7 @@
 //! Black-box HTTP tests of the visitor widget and the engine behind it (F2, F1.8, F3.5, R1,
 //! R7, R8, B1): a visitor reaches the Live Chat card, an agent takes it, messages go both
 //! ways through the event streams, replays miss nothing, the offline flow fills the CRM.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

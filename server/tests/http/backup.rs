@@ -1,6 +1,6 @@
 //! `leadline backup FILE` (operations): a copy taken while visitors write holds every
 //! message acknowledged before it began, and a server started on the copy serves them.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! the client address behind a trusted proxy (and only then), rate limits with
 //! `Retry-After`, bounded event streams per address and conversations per visitor, slow
 //! clients let go, the session cookie and its lifetimes, and a request id on every answer.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

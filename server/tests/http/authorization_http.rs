@@ -5,7 +5,7 @@
 //! of a second company, a deactivated user with a session that was valid, and a visitor
 //! with another visitor's token. Each refusal is asserted by status and error kind; a route
 //! that is neither probed here nor on the public allow-list fails the test.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! `notify` event exactly when the company's and the user's switches and the conversation's
 //! visibility allow it; a change applies to a stream already open; only admins change the
 //! company's switches.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

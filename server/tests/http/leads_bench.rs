@@ -2,7 +2,7 @@
 //! database (each with a person and an organization). Run with
 //! `cargo test -p server --release --test leads_bench -- --ignored --nocapture` (with
 //! `LEADLINE_TEST_POSTGRES_URL` set, on PostgreSQL too).
-mod support;
+use crate::support;
 
 use app::backend::entities::{lead, organization, person};
 use app::backend::testing::TestDatabase;

@@ -1,6 +1,6 @@
 //! Black-box HTTP tests of playbooks (F1.9, R4, R6): permissions on every function, uploads,
 //! the loader's recording.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use reqwest::StatusCode;

@@ -6,7 +6,7 @@
 //! `LEADLINE_STRESS_THREADS` the runtime's worker threads, 0 for one thread as
 //! `#[tokio::test]` runs: 4 by default). On PostgreSQL too when `LEADLINE_TEST_POSTGRES_URL`
 //! is set.
-mod support;
+use crate::support;
 
 use app::backend::testing::TestDatabase;
 use std::sync::atomic::{AtomicUsize, Ordering};
