@@ -121,10 +121,18 @@ pub fn endpoints() -> Routes {
 
 /// Every page path the app renders (for the route inventory).
 pub fn page_paths() -> Vec<String> {
-    generate_route_list(App)
-        .iter()
-        .map(|r| r.path().to_string())
-        .collect()
+    page_routes().iter().map(|r| r.path().to_string()).collect()
+}
+
+/// The app's page routes, generated once per process. Generating them renders the app with
+/// every resource held back by a flag that is global to the process (Leptos's
+/// `SuppressResourceLoad`): a page rendering at that moment in another server of the same
+/// process (the tests run many) waited forever for its resources. That was the Users page
+/// that stalled about one CI run in four.
+fn page_routes() -> &'static [leptos_axum::AxumRouteListing] {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App))
 }
 
 /// How long a request body may pause (no bytes arriving) before it is given up on.
@@ -135,7 +143,7 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// The whole application: pages, server functions, endpoints and guards.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes().to_vec();
     // Behind https the cookie is `__Host-` prefixed: Secure, for this host only, path `/`.
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(if config.secure_cookies() {

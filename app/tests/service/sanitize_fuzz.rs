@@ -4,7 +4,7 @@
 //! uploads), and sanitizing it again changes nothing.
 //!
 //! `make test` runs 10,000 inputs; on demand, a million:
-//! `LEADLINE_FUZZ_CASES=1000000 cargo test -p app --features ssr --release --test sanitize_fuzz -- --nocapture`
+//! `LEADLINE_FUZZ_CASES=1000000 cargo test -p app --features ssr --release --test service sanitize_fuzz -- --nocapture`
 #![cfg(feature = "ssr")]
 use app::chatbot::sanitize::sanitize;
 use proptest::prelude::*;

@@ -3,7 +3,7 @@
 //! gaps, in an intact file; and conversations waiting when it dies still have their wait
 //! timer fire — once — after the restart.
 //!
-//! `make test` runs 20 kills; `LEADLINE_CRASH_ROUNDS=N cargo test -p server --test
+//! `make test` runs 20 kills; `LEADLINE_CRASH_ROUNDS=N cargo test -p server --test http
 //! crash_safety -- --ignored --nocapture` runs N (default 1000).
 use crate::processes;
 use crate::support;

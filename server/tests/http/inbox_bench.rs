@@ -1,6 +1,6 @@
 //! On demand (B5): how long the inbox page takes to render with 100,000 conversations in the
 //! database. Run with
-//! `cargo test -p server --release --test inbox_bench -- --ignored --nocapture`.
+//! `cargo test -p server --release --test http inbox_bench -- --ignored --nocapture`.
 use crate::support;
 
 use app::backend::entities::{conversation, message, visitor};

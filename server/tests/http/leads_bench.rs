@@ -1,6 +1,6 @@
 //! On demand (F4.3): how long the Leads page takes to render with 100,000 leads in the
 //! database (each with a person and an organization). Run with
-//! `cargo test -p server --release --test leads_bench -- --ignored --nocapture` (with
+//! `cargo test -p server --release --test http leads_bench -- --ignored --nocapture` (with
 //! `LEADLINE_TEST_POSTGRES_URL` set, on PostgreSQL too).
 use crate::support;
 
