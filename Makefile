@@ -33,7 +33,7 @@ RELEASE_BIN := $(CARGO_TARGET_DIR)/release/leadline
 TEST_BIN := $(CARGO_TARGET_DIR)/debug/leadline
 RUST_PACKAGES := -p app -p server -p migrations --features app/ssr
 
-.PHONY: run test tools chromium end2end-deps site release test-rust test-build lint test-e2e clean-cache
+.PHONY: run test tools chromium end2end-deps site release release-lib loadgen test-rust lint test-e2e clean-cache
 
 ## Build a release and serve http://127.0.0.1:3000 with SQLite under ./data.
 run: release
@@ -77,9 +77,19 @@ site: tools
 	rm -rf "$(SITE).new"; \
 	echo "$$hash" > "$(SITE).wasm-hash"
 
-## The release binary, with the site inside it.
-release: site
+## The release binary, with the site inside it. The server library (and everything under
+## it: most of the work) builds while the tools and the site are made; only the binary,
+## which holds the site, waits for it.
+release:
+	$(MAKE) --no-print-directory -j2 site release-lib
 	cargo build --release -p server --bin leadline
+
+release-lib:
+	cargo build --release -p server --lib
+
+## The release leadline and the load generator (benchmarks, on demand).
+loadgen: release
+	cargo build --release -p server --bin loadgen
 
 ## Formatting and lints, as CI wants them.
 lint:

@@ -38,6 +38,9 @@ pub struct Config {
     /// `LEADLINE_SESSION_MAX_HOURS`: a session ends this long after sign-in, used or not
     /// (default 30 days).
     pub session_max: Duration,
+    /// The site compiled into the `leadline` binary (its wasm, script, stylesheet, assets):
+    /// served when a file is not under `LEPTOS_SITE_ROOT`. Set by the binary; None in tests.
+    pub embedded_site: Option<crate::site::Lookup>,
 }
 
 /// A whole number from `name` (at least 1), or `default`.
@@ -85,6 +88,7 @@ impl Config {
             body_deadline: crate::middleware::BODY_DEADLINE,
             session_idle: Duration::from_secs(14 * 24 * 3600),
             session_max: Duration::from_secs(30 * 24 * 3600),
+            embedded_site: None,
         }
     }
 
@@ -167,6 +171,7 @@ impl Config {
             body_deadline: crate::middleware::BODY_DEADLINE,
             session_idle: hours("LEADLINE_SESSION_IDLE_HOURS", 14 * 24)?,
             session_max: hours("LEADLINE_SESSION_MAX_HOURS", 30 * 24)?,
+            embedded_site: None,
         })
     }
 

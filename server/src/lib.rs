@@ -52,6 +52,24 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, String
     Ok(conn)
 }
 
+/// Connects to the configured database as it is: no migration, and a SQLite file that does
+/// not exist is not created (`leadline backup` only reads).
+pub async fn open_existing_database(config: &Config) -> Result<DatabaseConnection, String> {
+    if let Some(path) = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| config.database_url.strip_prefix("sqlite:"))
+    {
+        let file = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(file).is_file() {
+            return Err(format!("there is no database at {file}"));
+        }
+    }
+    db::connect(&config.database_url, config.database_schema.as_deref())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
 /// Writes a consistent copy of the SQLite database to `file` while the server runs
 /// (`VACUUM INTO`: one read transaction, so the copy is the database as of one moment, with
 /// every message committed before it). PostgreSQL is backed up with its own tools.
@@ -164,9 +182,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(
-            std::sync::Arc::new(std::path::PathBuf::from(
-                state.leptos_options.site_root.to_string(),
-            )),
+            site::SiteFiles {
+                root: std::sync::Arc::new(std::path::PathBuf::from(
+                    state.leptos_options.site_root.to_string(),
+                )),
+                embedded: config.embedded_site,
+            },
             site::embedded,
         ))
         .layer(mw::from_fn_with_state(state.clone(), middleware::page_gate))

@@ -38,6 +38,13 @@ enum Command {
     },
 }
 
+/// The built site, compiled into the binary (a debug build reads the folder at run time,
+/// from where it was when the binary was compiled). See `server::site`.
+#[derive(rust_embed::Embed)]
+#[folder = "../target/site"]
+#[allow_missing = true]
+struct Site;
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("leadline: {message}");
     ExitCode::from(1)
@@ -57,15 +64,22 @@ async fn main() -> ExitCode {
         logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let db = match server::open_database(&config).await {
+    config.embedded_site = Some(Site::get);
+    let command = cli.command.unwrap_or(Command::Serve);
+    // A backup only reads: it neither migrates nor creates the database it copies.
+    let opened = match command {
+        Command::Backup { .. } => server::open_existing_database(&config).await,
+        _ => server::open_database(&config).await,
+    };
+    let db = match opened {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Serve => {
             if let Some(n) = server::raise_open_file_limit() {
                 tracing::debug!(open_files = n, "open-file limit");

@@ -1,8 +1,9 @@
-//! The built site (what cargo-leptos writes to `target/site`: the wasm, its JavaScript, the
-//! stylesheet, the public assets) compiled into the binary, so copying `leadline` to a
-//! server and running it is the whole install. A file in `LEPTOS_SITE_ROOT` on disk wins
-//! (`make run` and development serve what was just built); anything else comes from here.
-//! A release build embeds the files; a debug build reads the same folder at run time.
+//! Serving the built site (what `make site` writes to `target/site`: the wasm, its
+//! JavaScript, the stylesheet, the public assets) from inside the `leadline` binary, so
+//! copying it to a server and running it is the whole install. A file in `LEPTOS_SITE_ROOT`
+//! on disk wins (`make run` and development serve what was just built); anything else comes
+//! from the binary. The files are compiled into the binary itself (`src/main.rs`), not into
+//! this library: the library and everything under it build while the site is being built.
 use axum::{
     extract::{Request, State},
     http::{header, HeaderValue, Method, StatusCode},
@@ -12,13 +13,18 @@ use axum::{
 use std::path::PathBuf;
 use std::sync::Arc;
 
-#[derive(rust_embed::Embed)]
-#[folder = "../target/site"]
-#[allow_missing = true]
-struct Site;
+/// Looks a site file up by its path (`pkg/leadline.wasm`): what `rust_embed` derives.
+pub type Lookup = fn(&str) -> Option<rust_embed::EmbeddedFile>;
+
+/// Where the site is: the folder on disk, then the files in the binary.
+#[derive(Clone)]
+pub struct SiteFiles {
+    pub root: Arc<PathBuf>,
+    pub embedded: Option<Lookup>,
+}
 
 /// Serves an embedded site file when the path names one that is not on disk.
-pub async fn embedded(State(root): State<Arc<PathBuf>>, request: Request, next: Next) -> Response {
+pub async fn embedded(State(site): State<SiteFiles>, request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
@@ -29,10 +35,10 @@ pub async fn embedded(State(root): State<Arc<PathBuf>>, request: Request, next: 
     {
         return next.run(request).await;
     }
-    if root.join(path).is_file() {
+    if site.root.join(path).is_file() {
         return next.run(request).await;
     }
-    let Some(file) = Site::get(path) else {
+    let Some(file) = site.embedded.and_then(|get| get(path)) else {
         return next.run(request).await;
     };
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..12]));
@@ -59,9 +65,4 @@ pub async fn embedded(State(root): State<Arc<PathBuf>>, request: Request, next: 
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// How many files are embedded (a release built by cargo-leptos has the whole site).
-pub fn embedded_files() -> usize {
-    Site::iter().count()
 }

@@ -7,7 +7,7 @@
 //! If a batch fails (say a retry of the same message raced through another server), each
 //! of its messages is written again on its own, so one bad message never fails the others.
 use super::engine::append;
-use super::{AuthorKind, EventPayload};
+use super::{AuthorKind, ConversationState, EventPayload};
 use crate::backend::entities::{conversation, event, message};
 use crate::backend::realtime::hub;
 use crate::error::AppError;
@@ -78,7 +78,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
             Ok(stored) => {
                 hub::wake(&db).await;
                 for (job, s) in jobs.drain(..).zip(stored) {
-                    let _ = job.done.send(Ok(s));
+                    let _ = job.done.send(s);
                 }
             }
             Err(e) => {
@@ -95,41 +95,103 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One transaction for the whole batch: lock the conversations (in id order on PostgreSQL,
-/// so two servers' batches never wait on each other in a circle), find retries, number the
-/// new messages after each conversation's last, insert all messages, then all events.
-async fn write_batch(
-    db: &DatabaseConnection,
-    drafts: &[&Draft],
-) -> Result<Vec<(message::Model, bool)>, AppError> {
+/// A conversation as its row is now, read under its lock: what decides whether a draft
+/// may still be written.
+#[derive(Clone, Copy, Debug)]
+pub struct Locked {
+    pub state: ConversationState,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Whether `d` may be written to its conversation as it is now. The sender was checked on a
+/// read before the draft was queued; this is the same rule again under the row's lock, so a
+/// message never lands after "Close conversation", nor a reply of the previous assignee
+/// after a hand-over.
+pub fn may_write(d: &Draft, now: Locked) -> Result<(), AppError> {
+    if now.state == ConversationState::Closed {
+        return Err(AppError::Conflict("This conversation is closed.".into()));
+    }
+    if d.kind == AuthorKind::Agent
+        && (now.state != ConversationState::Assigned || now.assignee_id != d.author_id)
+    {
+        return Err(AppError::Conflict(
+            "This conversation is no longer assigned to you.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Locks the conversations (in id order on PostgreSQL, so two servers' batches never wait
+/// on each other in a circle), touches them, and reads their state and assignee as they are
+/// under the lock.
+async fn lock(
+    txn: &sea_orm::DatabaseTransaction,
+    ids: &[Uuid],
+    now: OffsetDateTime,
+) -> Result<HashMap<Uuid, Locked>, AppError> {
+    let rows: Vec<(Uuid, String, Option<Uuid>)> =
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // One statement locks, touches and reads them.
+            let list = ids
+                .iter()
+                .map(|id| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(",");
+            txn.query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "UPDATE conversation SET updated_at = $1 WHERE id IN \
+                     (SELECT id FROM conversation WHERE id IN ({list}) ORDER BY id FOR UPDATE) \
+                     RETURNING id, state, assignee_id"
+                ),
+                [now.into()],
+            ))
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("", "id")?,
+                    r.try_get("", "state")?,
+                    r.try_get("", "assignee_id")?,
+                ))
+            })
+            .collect::<Result<_, sea_orm::DbErr>>()?
+        } else {
+            // SQLite: the write transaction holds the database's one write lock already.
+            conversation::Entity::update_many()
+                .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
+                .filter(conversation::Column::Id.is_in(ids.to_vec()))
+                .exec(txn)
+                .await?;
+            conversation::Entity::find()
+                .select_only()
+                .column(conversation::Column::Id)
+                .column(conversation::Column::State)
+                .column(conversation::Column::AssigneeId)
+                .filter(conversation::Column::Id.is_in(ids.to_vec()))
+                .into_tuple()
+                .all(txn)
+                .await?
+        };
+    rows.into_iter()
+        .map(|(id, state, assignee_id)| {
+            let state = ConversationState::parse(&state).ok_or(AppError::Internal)?;
+            Ok((id, Locked { state, assignee_id }))
+        })
+        .collect()
+}
+
+/// One transaction for the whole batch: lock the conversations and check each draft against
+/// them, find retries, number the new messages after each conversation's last, insert all
+/// messages, then all events. A draft whose conversation changed meanwhile is refused on its
+/// own; the others are written.
+async fn write_batch(db: &DatabaseConnection, drafts: &[&Draft]) -> Result<Vec<Stored>, AppError> {
     let txn = crate::backend::db::write_txn(db).await?;
     let mut ids: Vec<Uuid> = drafts.iter().map(|d| d.conversation.id).collect();
     ids.sort();
     ids.dedup();
     let now = OffsetDateTime::now_utc();
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // One statement locks the rows in id order and touches them.
-        let list = ids
-            .iter()
-            .map(|id| format!("'{id}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "UPDATE conversation SET updated_at = $1 WHERE id IN \
-                 (SELECT id FROM conversation WHERE id IN ({list}) ORDER BY id FOR UPDATE)"
-            ),
-            [now.into()],
-        ))
-        .await?;
-    } else {
-        conversation::Entity::update_many()
-            .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
-            .filter(conversation::Column::Id.is_in(ids.clone()))
-            .exec(&txn)
-            .await?;
-    }
+    let locked = lock(&txn, &ids, now).await?;
     let client_ids: Vec<&str> = drafts
         .iter()
         .filter_map(|d| d.client_id.as_deref())
@@ -165,9 +227,17 @@ async fn write_batch(
         let c = &d.conversation;
         if let Some(cid) = &d.client_id {
             if let Some(m) = existing.get(&(c.id, cid.clone())) {
-                out.push((m.clone(), false));
+                out.push(Ok((m.clone(), false)));
                 continue;
             }
+        }
+        let Some(now_row) = locked.get(&c.id) else {
+            out.push(Err(super::engine::not_found()));
+            continue;
+        };
+        if let Err(e) = may_write(d, *now_row) {
+            out.push(Err(e));
+            continue;
         }
         let seq = last.entry(c.id).or_insert(0);
         *seq += 1;
@@ -197,7 +267,7 @@ async fn write_batch(
             ..Default::default()
         });
         new_messages.push(message::ActiveModel::from(m.clone()));
-        out.push((m, true));
+        out.push(Ok((m, true)));
     }
     if !new_messages.is_empty() {
         message::Entity::insert_many(new_messages)
@@ -218,6 +288,7 @@ async fn write_alone(db: &DatabaseConnection, d: &Draft) -> Stored {
     let c = &d.conversation;
     for _attempt in 0..5 {
         let txn = crate::backend::db::write_txn(db).await?;
+        let locked = lock(&txn, &[c.id], OffsetDateTime::now_utc()).await?;
         if let Some(cid) = &d.client_id {
             if let Some(existing) = message::Entity::find()
                 .filter(message::Column::ConversationId.eq(c.id))
@@ -227,6 +298,10 @@ async fn write_alone(db: &DatabaseConnection, d: &Draft) -> Stored {
             {
                 return Ok((existing, false));
             }
+        }
+        match locked.get(&c.id) {
+            Some(now) => may_write(d, *now)?,
+            None => return Err(super::engine::not_found()),
         }
         match append(
             &txn,

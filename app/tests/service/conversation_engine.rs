@@ -603,3 +603,98 @@ async fn a_later_event_never_commits_before_an_open_earlier_one() {
         assert!(ids[1] > ids[0]);
     }
 }
+
+/// Nothing lands after "Close conversation", and no reply of the previous assignee after a
+/// hand-over: the message writer checks each message again under the conversation's lock
+/// (the send itself checked on an earlier read). The assignee and the visitor send without
+/// pause while the conversation is handed to another agent and then closed; many rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_lands_after_a_close_and_no_old_reply_after_a_hand_over() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    for tdb in TestDatabase::all().await {
+        let w = world(&tdb).await;
+        let (mut refused, mut stored) = (0, 0);
+        for round in 0..12 {
+            let (v, id) = waiting(&w, 60).await;
+            service::assign_to_me(&w.db, &w.a, &id).await.unwrap();
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut senders = Vec::new();
+            for who in ["agent", "visitor"] {
+                let (writer, a, v, id, stop) = (
+                    w.writer.clone(),
+                    w.a.clone(),
+                    v.clone(),
+                    id.clone(),
+                    stop.clone(),
+                );
+                senders.push(tokio::spawn(async move {
+                    let (mut ok, mut no) = (0, 0);
+                    for i in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let sender = match who {
+                            "agent" => Sender::Agent(&a),
+                            _ => Sender::Visitor(&v),
+                        };
+                        let cid = format!("{who}-{round}-{i}");
+                        match messages::send(&writer, &id, sender, &cid, Some(&cid)).await {
+                            Ok(_) => ok += 1,
+                            Err(_) => no += 1,
+                        }
+                    }
+                    (ok, no)
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            service::reassign(&w.db, &w.a, &id, Some(&w.b.user_id.to_string()))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            service::close(&w.db, &w.b, &id).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            stop.store(true, Ordering::Relaxed);
+            for s in senders {
+                let (ok, no) = s.await.unwrap();
+                stored += ok;
+                refused += no;
+            }
+            let transcript = service::transcript(&w.db, id.parse().unwrap())
+                .await
+                .unwrap();
+            let seq_of = |body: &str| {
+                transcript
+                    .iter()
+                    .find(|m| m.body == body)
+                    .unwrap_or_else(|| panic!("{body:?} is in the transcript"))
+                    .seq
+            };
+            let handed = seq_of(&service::joined(&w.b.name));
+            let closed = seq_of(service::CLOSED_NOTE);
+            for m in &transcript {
+                assert!(
+                    m.seq <= closed,
+                    "{}: {:?} landed after the close (round {round})",
+                    tdb.kind(),
+                    m.body
+                );
+                if m.author_id == Some(w.a.user_id) {
+                    assert!(
+                        m.seq < handed,
+                        "{}: {:?} of the previous assignee landed after the hand-over \
+                         (round {round})",
+                        tdb.kind(),
+                        m.body
+                    );
+                }
+            }
+        }
+        // Both sides really were sending across the changes.
+        assert!(
+            stored > 24 && refused > 24,
+            "stored {stored}, refused {refused}"
+        );
+    }
+}

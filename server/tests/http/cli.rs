@@ -153,3 +153,45 @@ async fn serve_stops_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status:?}");
 }
+
+/// `leadline backup` only reads: a database one migration behind (a newer binary backing up
+/// an older database) is copied as it is and stays as it was; a database that does not exist
+/// is not created.
+#[tokio::test]
+async fn backup_only_reads_the_database_it_copies() {
+    use migrations::{Migrator, MigratorTrait};
+    let db = TestDatabase::sqlite();
+    let all = Migrator::migrations().len();
+    let conn = app::backend::db::connect(&db.url, None).await.unwrap();
+    Migrator::up(&conn, Some(all as u32 - 1)).await.unwrap();
+    conn.close().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("leadline-backup-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("copy.db");
+    let out = leadline(&db, &["backup", copy.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(copy.is_file(), "the copy is written");
+    let conn = app::backend::db::connect(&db.url, None).await.unwrap();
+    let applied = Migrator::get_applied_migrations(&conn).await.unwrap().len();
+    assert_eq!(applied, all - 1, "the database backed up is not migrated");
+    conn.close().await.unwrap();
+
+    let missing = dir.join("missing.db");
+    let out = leadline(
+        &TestDatabase::sqlite_file(&missing),
+        &["backup", dir.join("copy2.db").to_str().unwrap()],
+        "",
+    );
+    assert!(!out.status.success(), "no database, no backup");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("there is no database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!missing.exists(), "the missing database is not created");
+    let _ = std::fs::remove_dir_all(&dir);
+}
