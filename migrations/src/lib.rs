@@ -15,6 +15,7 @@ mod m20261127_000011_notifications;
 mod m20261127_000012_crm_search;
 mod m20261127_000013_crm_trigrams;
 mod m20261127_000014_contact_name;
+mod m20261207_000015_contact_name_backfill;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_crm_search::Migration),
             Box::new(m20261127_000013_crm_trigrams::Migration),
             Box::new(m20261127_000014_contact_name::Migration),
+            Box::new(m20261207_000015_contact_name_backfill::Migration),
         ]
     }
 }

@@ -114,7 +114,8 @@ pub async fn serve(
         let slot = if (bounds.uncapped)(peer.ip()) {
             None
         } else {
-            match per_address.take(peer.ip(), bounds.per_address.max(1)) {
+            let key = app::backend::ratelimit::address_key(peer.ip());
+            match per_address.take(key, bounds.per_address.max(1)) {
                 Some(slot) => Some(slot),
                 None => {
                     tracing::debug!(peer = %peer.ip(), "too many connections from one address");

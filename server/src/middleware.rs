@@ -249,9 +249,11 @@ fn is_cross_origin(headers: &HeaderMap, public_url: Option<&str>, https: bool) -
     }
 }
 
-/// A server function whose arguments could not be read answers 500 from the framework,
-/// with a `Validation` error in its body: give it the status its error says (422), so a
-/// client sees bad input as bad input.
+/// The one place a server function's error gets its HTTP status: the framework answers every
+/// error with 500 and the `AppError` as JSON in the body; this gives it the status the error
+/// says (401, 403, 404, 409, 422, 429 …), so clients see bad input as bad input and a refusal
+/// as a refusal. A 429 always says when to come back (`Retry-After`, one second unless the
+/// limit that refused said otherwise).
 pub async fn error_status(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
@@ -266,6 +268,14 @@ pub async fn error_status(request: Request, next: Next) -> Response {
         if let Ok(status) = StatusCode::from_u16(e.status()) {
             parts.status = status;
         }
+    }
+    // Every 429 says when to come back (the hashing pool's "busy" included: a moment).
+    if parts.status == StatusCode::TOO_MANY_REQUESTS
+        && !parts.headers.contains_key(header::RETRY_AFTER)
+    {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -2,7 +2,7 @@
 pub use super::actor::Actor;
 use super::entities::user;
 use super::sessions::USER_KEY;
-use super::state::app_state;
+use super::state::{app_state, AppState};
 use crate::error::AppError;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tower_sessions::Session;
@@ -54,11 +54,18 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The signed-in user, or `Unauthenticated`.
 pub async fn actor() -> Result<Actor, AppError> {
+    Ok(ctx().await?.1)
+}
+
+/// What a server function starts with: the application's state and who is asking (the
+/// signed-in user, or `Unauthenticated`).
+pub async fn ctx() -> Result<(AppState, Actor), AppError> {
     let state = app_state()?;
     let session = session().await?;
-    actor_from_session(&state.db, &session)
+    let actor = actor_from_session(&state.db, &session)
         .await?
-        .ok_or(AppError::Unauthenticated)
+        .ok_or(AppError::Unauthenticated)?;
+    Ok((state, actor))
 }
 
 /// The signed-in user if they are an admin; `Forbidden` otherwise.
@@ -98,7 +105,7 @@ pub async fn client_address() -> String {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
     match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+        Ok(ConnectInfo(addr)) => super::ratelimit::address_key(addr.ip()).to_string(),
         Err(_) => "unknown".to_string(),
     }
 }

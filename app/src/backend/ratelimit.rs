@@ -8,9 +8,27 @@
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
+
+/// What a client address is limited as: an IPv4 address as it is, an IPv6 address by its
+/// /64 (one subscriber's network, in which a host may take any address it likes: keyed on
+/// the whole address, one /64 would give an attacker endless keys), and an IPv4 address
+/// mapped into IPv6 as the IPv4 address.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
 
 /// The configurable limits (`LEADLINE_LIMIT_*`, read by the server; README lists them).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,10 +113,24 @@ pub struct RateLimiter {
     limit: u32,
     window: Duration,
     /// By a hash of the key: an entry is the same size whatever the key (an email, an
-    /// address), and the map is cleared of expired windows past 10,000 entries and dropped
-    /// whole past 200,000 (a flood of distinct keys cannot grow it without bound).
-    windows: Mutex<HashMap<u64, (Instant, u32)>>,
+    /// address). Expired windows are swept out as the map grows; past `MAX_KEYS` live ones,
+    /// the keys with the fewest failures go first, so spraying new keys cannot reset the
+    /// count of a key that is being guessed at.
+    windows: Mutex<Windows>,
 }
+
+#[derive(Debug, Default)]
+struct Windows {
+    map: HashMap<u64, (Instant, u32)>,
+    /// The size at which the next sweep runs (a sweep walks the whole map: not on every
+    /// attempt).
+    next_sweep: usize,
+}
+
+/// How many keys a login limiter holds at most.
+const MAX_KEYS: usize = 100_000;
+/// The size at which the first sweep runs.
+const FIRST_SWEEP: usize = 10_000;
 
 fn hashed(key: &str) -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -109,12 +141,30 @@ fn hashed(key: &str) -> u64 {
     h.finish()
 }
 
+impl Windows {
+    /// Drops expired windows; past `MAX_KEYS`, the keys with the fewest failures (one,
+    /// then two, …) until it fits.
+    fn sweep(&mut self, now: Instant, window: Duration) {
+        self.map
+            .retain(|_, (start, _)| now.duration_since(*start) < window);
+        let mut fewest = 1;
+        while self.map.len() > MAX_KEYS {
+            self.map.retain(|_, (_, n)| *n > fewest);
+            fewest += 1;
+        }
+        self.next_sweep = (self.map.len() * 2).max(FIRST_SWEEP);
+    }
+}
+
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> Self {
         Self {
             limit,
             window,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows {
+                map: HashMap::new(),
+                next_sweep: FIRST_SWEEP,
+            }),
         }
     }
 
@@ -122,14 +172,10 @@ impl RateLimiter {
     pub fn allow(&self, key: &str) -> bool {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 10_000 {
-            let window = self.window;
-            windows.retain(|_, (start, _)| now.duration_since(*start) < window);
-            if windows.len() > 200_000 {
-                windows.clear();
-            }
+        if windows.map.len() >= windows.next_sweep.min(MAX_KEYS) {
+            windows.sweep(now, self.window);
         }
-        let entry = windows.entry(hashed(key)).or_insert((now, 0));
+        let entry = windows.map.entry(hashed(key)).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
@@ -137,11 +183,20 @@ impl RateLimiter {
         entry.1 <= self.limit
     }
 
+    /// How many keys it holds (for tests).
+    pub fn keys(&self) -> usize {
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .len()
+    }
+
     /// Gives back an attempt counted by `allow` that turned out not to be a failure (a login
     /// with the right password), so only failures use up the window.
     pub fn refund(&self, key: &str) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((start, n)) = windows.get_mut(&hashed(key)) {
+        if let Some((start, n)) = windows.map.get_mut(&hashed(key)) {
             if start.elapsed() < self.window {
                 *n = n.saturating_sub(1);
             }
@@ -233,6 +288,50 @@ mod tests {
         assert!(!r.allow("a"), "two failures use it up");
         r.refund("nobody");
         assert!(r.allow("b"));
+    }
+
+    /// Spraying new keys neither grows the limiter without bound nor resets the count of a
+    /// key being guessed at (it used to clear every window at 200,000 keys).
+    #[test]
+    fn sprayed_keys_do_not_reset_a_counted_key() {
+        let r = RateLimiter::new(5, Duration::from_secs(300));
+        for _ in 0..5 {
+            assert!(r.allow("203.0.113.9"));
+        }
+        assert!(!r.allow("203.0.113.9"), "its sixth failure is refused");
+        for i in 0..(MAX_KEYS * 2 + 10) {
+            r.allow(&format!("sprayed {i}"));
+            assert!(r.keys() <= MAX_KEYS + 1, "bounded");
+        }
+        assert!(
+            !r.allow("203.0.113.9"),
+            "still refused after two hundred thousand new keys"
+        );
+    }
+
+    #[test]
+    fn an_ipv6_address_is_limited_by_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(other));
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(
+            address_key(mapped),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        let v4: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(address_key(v4), v4);
+        let limit = Limit::per_minute(2);
+        let key = |ip| address_key(ip).to_string();
+        assert!(limit.check(&key(a)).is_ok() && limit.check(&key(b)).is_ok());
+        assert!(
+            limit
+                .check(&key("2001:db8:1:2::99".parse().unwrap()))
+                .is_err(),
+            "a third address of the same /64 is the same client"
+        );
     }
 
     #[test]

@@ -119,19 +119,6 @@ pub fn origin_from_host(host: Option<&str>, fallback: &str) -> String {
     format!("http://{}", host.filter(plain).unwrap_or(fallback))
 }
 
-/// Sets the response status from the error, so HTTP clients see 403, 422 … and not only 500.
-pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(e) = &result {
-        if let (Some(opts), Ok(status)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            http::StatusCode::from_u16(e.status()),
-        ) {
-            opts.set_status(status);
-        }
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::origin_from_host;

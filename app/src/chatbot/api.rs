@@ -7,10 +7,7 @@ use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    backend::{
-        authz,
-        state::{app_state, reply, request_origin},
-    },
+    backend::{authz, state::request_origin},
     chatbot::{sanitize::sanitize, service, snippet, Template},
     error::field,
 };
@@ -18,43 +15,25 @@ use crate::{
 /// Every playbook of the company (any signed-in user may look).
 #[server(prefix = "/api", endpoint = "playbooks/list")]
 pub async fn list_playbooks() -> Result<Vec<PlaybookSummary>, AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            let state = app_state()?;
-            service::list(&state.db, &actor).await
-        }
-        .await,
-    )
+    let (state, actor) = authz::ctx().await?;
+    service::list(&state.db, &actor).await
 }
 
 /// "Add playbook": `template` is "blank" or "live_chat". Returns the new id.
 #[server(prefix = "/api", endpoint = "playbooks/create")]
 pub async fn create_playbook(template: String) -> Result<String, AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            service::require_editor(&actor)?;
-            let state = app_state()?;
-            let template = field("template", Template::parse(&template))?;
-            service::create(&state.db, &actor, template).await
-        }
-        .await,
-    )
+    let (state, actor) = authz::ctx().await?;
+    service::require_editor(&actor)?;
+    let template = field("template", Template::parse(&template))?;
+    service::create(&state.db, &actor, template).await
 }
 
 #[server(prefix = "/api", endpoint = "playbooks/get")]
 pub async fn get_playbook(id: String) -> Result<PlaybookDetail, AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            let state = app_state()?;
-            let mut detail = service::get(&state.db, &actor, &id).await?;
-            detail.snippet = snippet(&request_origin(&state), &detail.key);
-            Ok(detail)
-        }
-        .await,
-    )
+    let (state, actor) = authz::ctx().await?;
+    let mut detail = service::get(&state.db, &actor, &id).await?;
+    detail.snippet = snippet(&request_origin(&state), &detail.key);
+    Ok(detail)
 }
 
 /// "Save": settings and the whole flow, all or nothing, if `version` is still current.
@@ -65,45 +44,27 @@ pub async fn save_playbook(
     settings: PlaybookSettings,
     cards: Vec<Card>,
 ) -> Result<PlaybookDetail, AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            service::require_editor(&actor)?;
-            let state = app_state()?;
-            let mut detail =
-                service::save(&state.db, &actor, &id, version, settings, cards).await?;
-            detail.snippet = snippet(&request_origin(&state), &detail.key);
-            Ok(detail)
-        }
-        .await,
-    )
+    let (state, actor) = authz::ctx().await?;
+    service::require_editor(&actor)?;
+    let mut detail = service::save(&state.db, &actor, &id, version, settings, cards).await?;
+    detail.snippet = snippet(&request_origin(&state), &detail.key);
+    Ok(detail)
 }
 
 #[server(prefix = "/api", endpoint = "playbooks/delete")]
 pub async fn delete_playbook(id: String) -> Result<(), AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            service::require_editor(&actor)?;
-            let state = app_state()?;
-            service::delete(&state.db, &actor, &id).await
-        }
-        .await,
-    )
+    let (state, actor) = authz::ctx().await?;
+    service::require_editor(&actor)?;
+    service::delete(&state.db, &actor, &id).await
 }
 
 /// The sanitized HTML of a message, as the widget will show it (the editor's live preview).
 #[server(prefix = "/api", endpoint = "playbooks/preview", input = Json)]
 pub async fn preview_rich_text(html: String) -> Result<String, AppError> {
-    reply(
-        async {
-            let actor = authz::actor().await?;
-            service::require_editor(&actor)?;
-            if html.chars().count() > super::model::MAX_MESSAGE_CHARS * 4 {
-                return Err(AppError::validation("text", "This message is too long."));
-            }
-            Ok(sanitize(&html))
-        }
-        .await,
-    )
+    let actor = authz::actor().await?;
+    service::require_editor(&actor)?;
+    if html.chars().count() > super::model::MAX_MESSAGE_CHARS * 4 {
+        return Err(AppError::validation("text", "This message is too long."));
+    }
+    Ok(sanitize(&html))
 }

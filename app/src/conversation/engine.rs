@@ -83,12 +83,14 @@ pub fn visitor_name(c: &conversation::Model) -> String {
         .unwrap_or_else(|| "Website visitor".into())
 }
 
-/// F3.5: an agent sees a conversation unless it is assigned to someone else (and not closed).
+/// F3.5 for a conversation row: of the actor's company, and `access::may_see`.
 pub fn visible_to(actor: &Actor, c: &conversation::Model) -> bool {
     c.company_id == actor.company_id
-        && (c.state == Closed.as_str()
-            || c.assignee_id.is_none()
-            || c.assignee_id == Some(actor.user_id))
+        && super::access::may_see(
+            &actor.user_id,
+            ConversationState::parse(&c.state).unwrap_or(Closed),
+            c.assignee_id.as_ref(),
+        )
 }
 
 pub(crate) async fn write_event(

@@ -39,9 +39,7 @@ impl Now {
     /// F3.5: everyone of the company sees it unless it is assigned to someone else (and not
     /// closed). The caller has matched the company.
     pub fn visible_to(&self, user_id: Uuid) -> bool {
-        self.state == ConversationState::Closed
-            || self.assignee_id.is_none()
-            || self.assignee_id == Some(user_id)
+        super::access::may_see(&user_id, self.state, self.assignee_id.as_ref())
     }
 }
 

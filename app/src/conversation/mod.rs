@@ -1,7 +1,9 @@
-//! The conversation engine both sides use (F2, F3): its states and wire types here; the
-//! state machine and the messages (`engine`), the chatbot's flow (`flow`), who is online
-//! (`presence`), the group-commit writer (`writer`) and how new events become one shared,
-//! already serialized batch for every open stream (`feed`).
+//! The conversation engine both sides use (F2, F3): its states and wire types here; who may
+//! see a conversation (`access`), the state machine and the messages (`engine`), the
+//! chatbot's flow (`flow`), who is online (`presence`), the group-commit writer (`writer`)
+//! and how new events become one shared, already serialized batch for every open stream
+//! (`feed`).
+pub mod access;
 #[cfg(feature = "ssr")]
 pub mod engine;
 #[cfg(feature = "ssr")]

@@ -10,6 +10,8 @@ pub mod money;
 #[cfg(feature = "ssr")]
 pub mod panel;
 #[cfg(feature = "ssr")]
+pub mod people;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod view;
 

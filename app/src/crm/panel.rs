@@ -2,6 +2,7 @@
 //! the version it was typed on, and create the lead or deal from it — reusing the person
 //! whose email (else phone) matches and the organization whose normalized name matches,
 //! never merging two people silently, and at most one lead and one deal per conversation.
+use super::people::{self, Found};
 use super::service::{search_text, Captured, LIVE_CHAT};
 use super::{activity_kind_label, fields, money, ActivityItem, CrmLink, PanelView, Related};
 use super::{ACTIVITY_KINDS, PANEL_FIELDS};
@@ -18,8 +19,8 @@ use crate::conversation::engine::{
 use crate::conversation::EventPayload;
 use crate::error::AppError;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -54,6 +55,27 @@ impl Values {
                 .map(|p| fields::phone(&p, country).ok().flatten().unwrap_or(p)),
             organization: who.organization,
             ..Self::default()
+        }
+    }
+
+    /// Who these details point at, for `people`.
+    fn contact(&self) -> people::Contact {
+        let phone = self
+            .phone
+            .as_deref()
+            .and_then(|p| people::PhoneNumber::parse(p, None).ok().flatten());
+        people::Contact {
+            name: self.name.clone(),
+            email: self
+                .email
+                .as_deref()
+                .and_then(|e| crate::domain::EmailAddress::parse(e).ok()),
+            phone_as_typed: if phone.is_none() {
+                self.phone.clone()
+            } else {
+                None
+            },
+            phone,
         }
     }
 
@@ -226,11 +248,11 @@ async fn view(
             .position(|x| x == k)
             .unwrap_or(usize::MAX)
     });
-    let people = matching_people(db, c.company_id, values).await?;
+    let people = people::find(db, c.company_id, &values.contact()).await?;
     let (person_match, people_conflict) = match &people {
-        People::None => (None, None),
-        People::One(p) => (Some(person_label(p)), None),
-        People::Two { by_email, by_phone } => (
+        Found::None => (None, None),
+        Found::One(p) => (Some(person_label(p)), None),
+        Found::Two { by_email, by_phone } => (
             None,
             Some(format!(
                 "The email belongs to {} and the phone to {}. Choose \"Create a new person\", \
@@ -309,7 +331,7 @@ async fn related(
     actor: &Actor,
     c: &conversation::Model,
     values: &Values,
-    people: &People,
+    people: &Found,
 ) -> Result<Vec<Related>, AppError> {
     let phone = values.phone.clone().filter(|p| p.starts_with('+'));
     let mut out: Vec<(OffsetDateTime, Related)> = Vec::new();
@@ -350,9 +372,9 @@ async fn related(
         }
     }
     let person_ids: Vec<Uuid> = match people {
-        People::None => Vec::new(),
-        People::One(p) => vec![p.id],
-        People::Two { by_email, by_phone } => vec![by_email.id, by_phone.id],
+        Found::None => Vec::new(),
+        Found::One(p) => vec![p.id],
+        Found::Two { by_email, by_phone } => vec![by_email.id, by_phone.id],
     };
     if !person_ids.is_empty() {
         let leads = lead::Entity::find()
@@ -446,8 +468,8 @@ pub async fn add_activity(
         Some(p) => Values::from_row(&p),
         None => Values::captured(&c, country.as_deref()),
     };
-    let person_id = match matching_people(&txn, c.company_id, &values).await? {
-        People::One(p) => Some(p.id),
+    let person_id = match people::find(&txn, c.company_id, &values.contact()).await? {
+        Found::One(p) => Some(p.id),
         _ => None,
     };
     let organization_id = match &values.organization {
@@ -497,47 +519,6 @@ fn person_label(p: &person::Model) -> String {
         (None, Some(ph)) => format!("{} ({ph})", p.name),
         (None, None) => p.name.clone(),
     }
-}
-
-enum People {
-    None,
-    One(person::Model),
-    Two {
-        by_email: person::Model,
-        by_phone: person::Model,
-    },
-}
-
-/// The existing person these details point at: by the lower-cased email, otherwise by the
-/// E.164 phone; two when the email and the phone belong to different people.
-async fn matching_people(
-    db: &impl ConnectionTrait,
-    company_id: Uuid,
-    v: &Values,
-) -> Result<People, AppError> {
-    let find = |col: person::Column, value: String| {
-        person::Entity::find()
-            .filter(person::Column::CompanyId.eq(company_id))
-            .filter(col.eq(value))
-            .one(db)
-    };
-    let by_email = match &v.email {
-        Some(e) => find(person::Column::Email, e.clone()).await?,
-        None => None,
-    };
-    let by_phone = match &v.phone {
-        Some(p) if p.starts_with('+') => find(person::Column::Phone, p.clone()).await?,
-        _ => None,
-    };
-    Ok(match (by_email, by_phone) {
-        (Some(e), Some(p)) if e.id != p.id => People::Two {
-            by_email: e,
-            by_phone: p,
-        },
-        (Some(e), _) => People::One(e),
-        (None, Some(p)) => People::One(p),
-        (None, None) => People::None,
-    })
 }
 
 /// Saves one field typed over `version`. Someone else's save in between is a conflict:
@@ -689,26 +670,23 @@ pub async fn create(
     let now = OffsetDateTime::now_utc();
     let organization_id = match &values.organization {
         Some(name) => {
-            Some(organization(&txn, c.company_id, name, values.address.as_deref(), now).await?)
+            Some(people::organization(&txn, c.company_id, name, values.address.as_deref()).await?)
         }
         None => None,
     };
-    let person_id =
-        if new_person {
-            new_person_from(&txn, c.company_id, &values, organization_id, now).await?
-        } else {
-            match matching_people(&txn, c.company_id, &values).await? {
-                People::One(p) => Some(p.id),
-                People::None => {
-                    new_person_from(&txn, c.company_id, &values, organization_id, now).await?
-                }
-                People::Two { .. } => return Err(AppError::validation(
-                    "person",
-                    "The email and the phone belong to two different people. Choose \"Create a \
-                     new person\", or change the email or the phone.",
-                )),
-            }
-        };
+    let contact = values.contact();
+    let person_id = if new_person {
+        people::create(&txn, c.company_id, &contact, organization_id).await?
+    } else {
+        people::resolve(
+            &txn,
+            c.company_id,
+            &contact,
+            organization_id,
+            people::OnTwo::Refuse,
+        )
+        .await?
+    };
     let who = values
         .name
         .clone()
@@ -764,11 +742,20 @@ pub async fn create(
         .await
         .map(|_| ()),
     };
-    if inserted.is_err() {
+    match inserted {
+        Ok(()) => {}
         // Another request for this conversation got there first (the unique index): theirs
         // is the one.
-        drop(txn);
-        return get(db, actor, id).await;
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            drop(txn);
+            return get(db, actor, id).await;
+        }
+        Err(e) => return Err(e.into()),
     }
     // The conversation shows what was made from it ("Lead created" with its time).
     conversation::Entity::update_many()
@@ -786,83 +773,6 @@ pub async fn create(
     hub::wake(db).await;
     tracing::info!(conversation = %c.id, kind, by = %actor.user_id, "created from the side panel");
     get(db, actor, id).await
-}
-
-async fn organization(
-    txn: &impl ConnectionTrait,
-    company_id: Uuid,
-    name: &str,
-    address: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Uuid, AppError> {
-    let key = fields::organization_key(name);
-    if let Some(o) = organization::Entity::find()
-        .filter(organization::Column::CompanyId.eq(company_id))
-        .filter(organization::Column::NameKey.eq(key.clone()))
-        .one(txn)
-        .await?
-    {
-        if o.address.is_none() && address.is_some() {
-            let mut o: organization::ActiveModel = o.clone().into();
-            o.address = Set(address.map(str::to_string));
-            o.update(txn).await?;
-        }
-        return Ok(o.id);
-    }
-    let id = Uuid::now_v7();
-    organization::Entity::insert(organization::ActiveModel {
-        id: Set(id),
-        company_id: Set(company_id),
-        name: Set(name.to_string()),
-        address: Set(address.map(str::to_string)),
-        created_at: Set(now),
-        name_key: Set(Some(key)),
-    })
-    .exec(txn)
-    .await?;
-    Ok(id)
-}
-
-async fn new_person_from(
-    txn: &impl ConnectionTrait,
-    company_id: Uuid,
-    v: &Values,
-    organization_id: Option<Uuid>,
-    now: OffsetDateTime,
-) -> Result<Option<Uuid>, AppError> {
-    if v.name.is_none() && v.email.is_none() && v.phone.is_none() {
-        return Ok(None);
-    }
-    // An email is one person's (a unique index): a new person beside the one who has it
-    // keeps the name and phone, not the email.
-    let email = match &v.email {
-        Some(e) => person::Entity::find()
-            .filter(person::Column::CompanyId.eq(company_id))
-            .filter(person::Column::Email.eq(e.clone()))
-            .one(txn)
-            .await?
-            .is_none()
-            .then(|| e.clone()),
-        None => None,
-    };
-    let id = Uuid::now_v7();
-    person::Entity::insert(person::ActiveModel {
-        id: Set(id),
-        company_id: Set(company_id),
-        name: Set(v
-            .name
-            .clone()
-            .or_else(|| v.email.clone())
-            .or_else(|| v.phone.clone())
-            .unwrap_or_default()),
-        email: Set(email),
-        phone: Set(v.phone.clone()),
-        organization_id: Set(organization_id),
-        created_at: Set(now),
-    })
-    .exec(txn)
-    .await?;
-    Ok(Some(id))
 }
 
 #[cfg(test)]

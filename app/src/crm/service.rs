@@ -2,7 +2,8 @@
 //! by name, and the lead, deal or activity linked to the conversation — at most once each),
 //! and the Leads, Deals and Activities lists (F4.3).
 use super::{
-    activity_kind_label, fields, money, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS, PAGE_SIZE,
+    activity_kind_label, fields, money, people, CrmKind, CrmPage, CrmRow, MAX_SEARCH_CHARS,
+    PAGE_SIZE,
 };
 use crate::backend::actor::Actor;
 use crate::backend::entities::{activity, conversation, deal, lead, organization, person, user};
@@ -57,6 +58,40 @@ impl Captured {
     }
 }
 
+/// The chatbot's captured details as `people` reads them: the email parsed, the phone in
+/// E.164 when it reads as a number of the company's country (else kept as typed).
+async fn captured_contact(
+    db: &impl sea_orm::ConnectionTrait,
+    company_id: Uuid,
+    who: &Captured,
+) -> Result<people::Contact, AppError> {
+    let phone = match &who.phone {
+        Some(raw) => {
+            let country = crate::backend::entities::company::Entity::find_by_id(company_id)
+                .one(db)
+                .await?
+                .and_then(|c| c.default_country);
+            people::PhoneNumber::parse(raw, country.as_deref())
+                .ok()
+                .flatten()
+        }
+        None => None,
+    };
+    Ok(people::Contact {
+        name: who.name.clone(),
+        email: who
+            .email
+            .as_deref()
+            .and_then(|e| crate::domain::EmailAddress::parse(e).ok()),
+        phone_as_typed: if phone.is_none() {
+            who.phone.clone()
+        } else {
+            None
+        },
+        phone,
+    })
+}
+
 /// The contact's email (lower-cased) and E.164 phone (read in the company's default country)
 /// from a conversation's answers; None for what is missing or does not parse.
 pub async fn contact_of(
@@ -77,79 +112,6 @@ pub async fn contact_of(
         fields::phone(raw_phone, country.as_deref()).ok().flatten()
     };
     Ok((email, phone))
-}
-
-async fn organization_for(
-    txn: &DatabaseTransaction,
-    company_id: Uuid,
-    name: &str,
-) -> Result<Uuid, AppError> {
-    if let Some(o) = organization::Entity::find()
-        .filter(organization::Column::CompanyId.eq(company_id))
-        .filter(organization::Column::NameKey.eq(fields::organization_key(name)))
-        .one(txn)
-        .await?
-    {
-        return Ok(o.id);
-    }
-    Ok(organization::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        company_id: Set(company_id),
-        name: Set(name.to_string()),
-        address: Set(None),
-        created_at: Set(OffsetDateTime::now_utc()),
-        name_key: Set(Some(fields::organization_key(name))),
-    }
-    .insert(txn)
-    .await?
-    .id)
-}
-
-/// The person for these details: the company's person with this email if there is one
-/// (their missing phone or organization filled in), else a new person. None when nothing
-/// identifies anybody.
-async fn person_for(
-    txn: &DatabaseTransaction,
-    company_id: Uuid,
-    who: &Captured,
-    organization_id: Option<Uuid>,
-) -> Result<Option<Uuid>, AppError> {
-    if who.name.is_none() && who.email.is_none() && who.phone.is_none() {
-        return Ok(None);
-    }
-    if let Some(email) = &who.email {
-        if let Some(p) = person::Entity::find()
-            .filter(person::Column::CompanyId.eq(company_id))
-            .filter(person::Column::Email.eq(email.as_str()))
-            .one(txn)
-            .await?
-        {
-            let id = p.id;
-            let mut p: person::ActiveModel = p.into();
-            if who.phone.is_some() && p.phone.as_ref().is_none() {
-                p.phone = Set(who.phone.clone());
-            }
-            if organization_id.is_some() && p.organization_id.as_ref().is_none() {
-                p.organization_id = Set(organization_id);
-            }
-            p.update(txn).await?;
-            return Ok(Some(id));
-        }
-    }
-    Ok(Some(
-        person::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            company_id: Set(company_id),
-            name: Set(who.who()),
-            email: Set(who.email.clone()),
-            phone: Set(who.phone.clone()),
-            organization_id: Set(organization_id),
-            created_at: Set(OffsetDateTime::now_utc()),
-        }
-        .insert(txn)
-        .await?
-        .id,
-    ))
 }
 
 /// What the lists' search reads for an item (the `search` column): its title, its person's
@@ -219,10 +181,19 @@ pub async fn create_from_conversation(
     }
     let who = Captured::from_answers(&c.answers);
     let organization_id = match &who.organization {
-        Some(name) => Some(organization_for(txn, c.company_id, name).await?),
+        Some(name) => Some(people::organization(txn, c.company_id, name, None).await?),
         None => None,
     };
-    let person_id = person_for(txn, c.company_id, &who, organization_id).await?;
+    let contact = captured_contact(txn, c.company_id, &who).await?;
+    // The chatbot cannot ask which of two people is meant: the email's.
+    let person_id = people::resolve(
+        txn,
+        c.company_id,
+        &contact,
+        organization_id,
+        people::OnTwo::TakeTheEmails,
+    )
+    .await?;
     let id = Uuid::now_v7();
     let title = match item {
         CrmItem::Activity => format!("Call back {}", who.who()),

@@ -8,8 +8,9 @@ use crate::backend::http::{too_many, Params, Routes};
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
 use crate::backend::state::AppState;
+use crate::conversation::access::may_see;
 use crate::conversation::feed::{self, Batch, Scope};
-use crate::conversation::{presence, ConversationState, EventPayload};
+use crate::conversation::{presence, EventPayload};
 use crate::error::AppError;
 use crate::notifications::service::{notice_for, Prefs};
 use axum::{
@@ -165,7 +166,7 @@ impl sse::Reader for AgentReader {
 
 /// What `actor` may see of `batch` after `after`, and what they are to be told of it;
 /// returns the new resume point, and whether sessions of the actor ended meanwhile.
-fn pick(
+pub(crate) fn pick(
     actor: &Actor,
     prefs: &mut Prefs,
     batch: &Batch,
@@ -181,9 +182,11 @@ fn pick(
         last = item.id;
         let sent = match &item.payload {
             EventPayload::Conversation { conversation, .. } => {
-                let theirs = conversation.state == ConversationState::Assigned
-                    && conversation.assignee_id.as_deref() != Some(&*actor.user_id.to_string());
-                if theirs {
+                let assignee = conversation
+                    .assignee_id
+                    .as_deref()
+                    .and_then(|a| uuid::Uuid::parse_str(a).ok());
+                if !may_see(&actor.user_id, conversation.state, assignee.as_ref()) {
                     let hidden = serde_json::json!({ "id": conversation.id });
                     Some(("hidden", hidden.to_string().into()))
                 } else {

@@ -3,6 +3,7 @@
 //! `/api/visitor/…` the frame calls (rate-limited per visitor and per address, R7).
 use super::service;
 use crate::backend::http::{too_many, too_many_streams, Body, Params, Routes};
+use crate::backend::ratelimit::address_key;
 use crate::backend::realtime::fanout::Topic;
 use crate::backend::realtime::sse::{self, Sent};
 use crate::backend::state::AppState;
@@ -168,7 +169,7 @@ async fn loader(
     let record = state
         .visitor_limits
         .per_visitor
-        .check(&format!("seen {}", addr.ip()))
+        .check(&format!("seen {}", address_key(addr.ip())))
         .is_ok();
     if record
         && crate::chatbot::service::record_load(&state.db, &key, page.as_deref())
@@ -231,7 +232,7 @@ async fn seen(
     if let Err(wait) = state
         .visitor_limits
         .per_visitor
-        .check(&format!("seen {}", addr.ip()))
+        .check(&format!("seen {}", address_key(addr.ip())))
     {
         return too_many("Too many reports from this address.", wait);
     }
@@ -387,7 +388,7 @@ fn limit(state: &AppState, addr: &SocketAddr, token: Option<&str>) -> Result<(),
     let limits = &state.visitor_limits;
     limits
         .per_address
-        .check(&addr.ip().to_string())
+        .check(&address_key(addr.ip()).to_string())
         .map_err(refuse)?;
     if let Some(t) = token {
         limits.per_visitor.check(t).map_err(refuse)?;
@@ -536,7 +537,7 @@ async fn events(
     if let Err(r) = limit(&state, &addr, Some(&q.t)) {
         return r;
     }
-    let Some(address_slot) = state.address_streams.take(addr.ip()) else {
+    let Some(address_slot) = state.address_streams.take(address_key(addr.ip())) else {
         return too_many_streams();
     };
     // Check the pair now, so a wrong token gets a clear refusal and not an empty stream.

@@ -625,3 +625,72 @@ async fn the_panel_name_names_the_conversation() {
         assert_eq!(names[&captured], "Vera Ortiz", "{kind}");
     }
 }
+
+/// One rule finds people for the chatbot's offline flow and for the side panel: a person the
+/// chatbot made from a phone typed without its country code is stored in E.164, and a later
+/// chat with that phone, typed another way, points the panel at the same person instead of
+/// making a second one.
+#[tokio::test]
+async fn people_made_by_the_chatbot_are_found_by_their_phone_in_the_panel() {
+    use app::backend::entities::company;
+    use app::chatbot::model::CrmItem;
+    use sea_orm::{sea_query::Expr, PaginatorTrait, TransactionTrait};
+    for tdb in TestDatabase::all().await {
+        let kind = tdb.kind();
+        let db = tdb.connect().await;
+        let a = testing::company(&db).await;
+        company::Entity::update_many()
+            .col_expr(company::Column::DefaultCountry, Expr::value(Some("ID")))
+            .filter(company::Column::Id.eq(a.company_id))
+            .exec(&db)
+            .await
+            .unwrap();
+        let first = chat(&db, &a, r#"{"name":"Budi","phone":"0812 3456 7890"}"#, None).await;
+        let c = conversation::Entity::find_by_id(Uuid::parse_str(&first).unwrap())
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let txn = db.begin().await.unwrap();
+        assert!(
+            app::crm::service::create_from_conversation(&txn, &c, CrmItem::Lead)
+                .await
+                .unwrap(),
+            "{kind}"
+        );
+        txn.commit().await.unwrap();
+        let made = lead_of(&db, &first).await.person_id.expect("a person");
+        let budi = person::Entity::find_by_id(made)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(budi.phone.as_deref(), Some("+6281234567890"), "{kind}");
+
+        let second = chat(
+            &db,
+            &a,
+            r#"{"name":"Budi S.","phone":"+62 812-3456-7890"}"#,
+            Some(a.user_id),
+        )
+        .await;
+        let p = panel::get(&db, &a, &second).await.unwrap();
+        assert!(
+            p.person_match
+                .as_deref()
+                .is_some_and(|m| m.contains("Budi")),
+            "{kind}: the panel says who it is: {:?}",
+            p.person_match
+        );
+        panel::create(&db, &a, &second, NewItem::Lead, "", false)
+            .await
+            .unwrap();
+        assert_eq!(lead_of(&db, &second).await.person_id, Some(made), "{kind}");
+        let people = person::Entity::find()
+            .filter(person::Column::CompanyId.eq(a.company_id))
+            .count(&db)
+            .await
+            .unwrap();
+        assert_eq!(people, 1, "{kind}: no second Budi");
+    }
+}

@@ -583,3 +583,40 @@ async fn a_deactivated_users_open_event_stream_ends_at_once() {
         );
     }
 }
+
+/// A sign-in refused because too many already wait for the password-hashing pool (B6) says
+/// when to come back, as every other 429 does.
+#[tokio::test]
+async fn a_busy_hashing_pool_says_when_to_come_back() {
+    let app = TestApp::spawn_with(TestDatabase::sqlite(), |c| {
+        c.limits.login_per_address = 100_000;
+        c.limits.login_per_address_and_email = 100_000;
+        c.limits.login_per_email = 100_000;
+    })
+    .await;
+    drop(app.setup_admin().await);
+    let attempts = (0..300).map(|n| {
+        let mut c = app.client();
+        async move {
+            let email = format!("user{n}@example.com");
+            c.call(
+                "account/login",
+                &[("email", email.as_str()), ("password", "wrong-password")],
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for r in &answers {
+        *statuses.entry(r.status().as_u16()).or_insert(0) += 1;
+    }
+    assert!(!busy.is_empty(), "the pool turned some away: {statuses:?}");
+    for r in busy {
+        assert!(r.headers().contains_key("retry-after"), "{:?}", r.headers());
+    }
+}
