@@ -1,12 +1,15 @@
 //! B2: visitor message → the assigned agent's event.
 //!
-//! Every message gets a client id `lg<n>`; its record holds when the POST was about to be
-//! sent, how the POST ended, and which agents' `/api/events` streams delivered a `message`
-//! event with that client id (and when the assigned agent's first did). A phase sends at a
-//! fixed total rate (open loop: the schedule does not wait for answers, only for a cap on
-//! requests in flight), then waits for stragglers, then reads latency (POST start → the
-//! assignee's event) and delivery (each acknowledged message exactly once at its assignee
-//! and at nobody else) from the records.
+//! Every message gets a client id `lg<n>`; its record holds when it was due by the schedule,
+//! when its POST actually started, how the POST ended, which agents' `/api/events` streams
+//! delivered a `message` event with that client id (and when the assigned agent's first did),
+//! and how often its own visitor's stream echoed it. A phase sends at a fixed total rate
+//! (open loop: the schedule does not wait for answers, only for a cap on requests in flight),
+//! then waits for stragglers, then reads from the records: latency from when each message
+//! was *due* to the assignee's event (so a sender that falls behind is counted against the
+//! server, not hidden: no coordinated omission), how far sends slipped behind the schedule,
+//! and delivery (each acknowledged message exactly once at its assignee, at nobody else, and
+//! once on its visitor's own stream). Latencies go into HDR histograms.
 use crate::http::{error_label, Session, REQUEST_TIMEOUT};
 use crate::now_ns;
 use crate::seed::Visitor;
@@ -30,6 +33,8 @@ struct Record {
     /// Which visitor (index into the phase's senders) sent it; its assignee is
     /// `visitor % agents`.
     visitor: AtomicU32,
+    /// ns since start when the schedule said to send it.
+    due: AtomicU64,
     /// ns since start when the POST was about to be sent (0: never sent).
     sent: AtomicU64,
     /// ns since start when the POST's answer came.
@@ -42,6 +47,10 @@ struct Record {
     at_assignee: AtomicU32,
     /// How often any other agent's stream delivered it.
     elsewhere: AtomicU32,
+    /// How often its own visitor's stream delivered it.
+    at_visitor: AtomicU32,
+    /// How often another visitor's stream delivered it (a leak).
+    other_visitor: AtomicU32,
 }
 
 /// Event counts over all agent streams.
@@ -56,6 +65,8 @@ pub struct StreamCounts {
     pub reconnects: AtomicU64,
     /// Messages with one of our client ids that matched no record.
     pub unknown: AtomicU64,
+    /// The same on the visitors' streams.
+    pub visitor_unknown: AtomicU64,
     /// When any agent stream last got an event (to wait until seeding has settled).
     pub last_event: AtomicU64,
 }
@@ -110,6 +121,31 @@ impl Tracker {
             }
         } else {
             r.elsewhere.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+impl Tracker {
+    /// Visitor `visitor`'s own stream delivered an event.
+    fn on_visitor_event(&self, visitor: u32, e: sse::Event<'_>) {
+        if !matches!(e.name, b"message" | b"") {
+            return;
+        }
+        let Some(n) = sse::json_str(e.data, "client_id")
+            .and_then(|id| id.strip_prefix(b"lg"))
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return;
+        };
+        let Some(r) = self.records.get(n).filter(|r| r.sent.load(Acquire) != 0) else {
+            self.streams.visitor_unknown.fetch_add(1, Relaxed);
+            return;
+        };
+        if r.visitor.load(Relaxed) == visitor {
+            r.at_visitor.fetch_add(1, Relaxed);
+        } else {
+            r.other_visitor.fetch_add(1, Relaxed);
         }
     }
 }
@@ -172,11 +208,14 @@ pub fn follow_agent(
     })
 }
 
-/// Holds a visitor's `/api/visitor/events` open, as the open widget does, discarding what
-/// comes. Counts a stream that ends or is refused.
+/// Holds visitor `index`'s `/api/visitor/events` open, as the open widget does, and checks
+/// what it brings: each of this visitor's messages once, nobody else's. Counts a stream that
+/// ends or is refused.
 pub fn hold_visitor_stream(
     base: &str,
+    index: u32,
     v: &Visitor,
+    tracker: Arc<Tracker>,
     closed: Arc<AtomicU64>,
     ready: oneshot::Sender<Result<(), String>>,
 ) -> JoinHandle<()> {
@@ -207,7 +246,10 @@ pub fn hold_visitor_stream(
                 return;
             }
         };
-        while let Ok(Some(_)) = r.chunk().await {}
+        let mut parser = Parser::default();
+        while let Ok(Some(chunk)) = r.chunk().await {
+            parser.feed(&chunk, |e| tracker.on_visitor_event(index, e));
+        }
         closed.fetch_add(1, Relaxed);
     })
 }
@@ -285,8 +327,10 @@ pub struct PhaseResult {
     pub errors: BTreeMap<String, u64>,
     /// Acknowledged per second over the phase (first POST to last answer).
     pub achieved: f64,
-    /// POST start → assignee's event, over acknowledged messages that arrived (ns).
+    /// When it was due → the assignee's event, over acknowledged messages that arrived (ns).
     pub latency: Percentiles,
+    /// How far the POSTs started behind their schedule (ns).
+    pub slip: Percentiles,
     /// The same for messages sent in the phase's first and second half.
     pub halves: (Percentiles, Percentiles),
     /// POST round trip (ns), for comparison.
@@ -299,6 +343,13 @@ pub struct PhaseResult {
     pub elsewhere: u64,
     /// Not acknowledged, but delivered anyway (e.g. the answer timed out).
     pub unacked_delivered: u64,
+    /// Acknowledged, but not on its own visitor's stream / more than once there.
+    pub visitor_lost: u64,
+    pub visitor_duplicated: u64,
+    /// Delivered to another visitor's stream.
+    pub visitor_elsewhere: u64,
+    /// Whether the visitors' streams were open to check.
+    pub visitor_streams: bool,
     /// The schedule fell behind because `MAX_IN_FLIGHT` requests were outstanding.
     pub held_back: bool,
     /// CPU use during the phase (cores busy): the servers', the load generator's, and the
@@ -357,6 +408,7 @@ pub async fn phase(
     rate: u32,
     seconds: u32,
     server_pids: &[u32],
+    visitor_streams: bool,
 ) -> PhaseResult {
     let count = rate as u64 * seconds as u64;
     let per_visitor = count.div_ceil(senders.order.len().max(1) as u64) as u32;
@@ -397,6 +449,7 @@ pub async fn phase(
         tasks.push(tokio::spawn(async move {
             let r = &tracker.records[n as usize];
             r.visitor.store(visitor, Relaxed);
+            r.due.store(due, Relaxed);
             r.sent.store(now_ns(), Release);
             let res = client
                 .post(&*url)
@@ -439,7 +492,9 @@ pub async fn phase(
     let deadline = now_ns() + 10_000_000_000;
     while now_ns() < deadline {
         let waiting = records.iter().any(|r| {
-            (200..300).contains(&r.status.load(Relaxed)) && r.at_assignee.load(Relaxed) == 0
+            (200..300).contains(&r.status.load(Relaxed))
+                && (r.at_assignee.load(Relaxed) == 0
+                    || (visitor_streams && r.at_visitor.load(Relaxed) == 0))
         });
         if !waiting {
             break;
@@ -449,24 +504,31 @@ pub async fn phase(
     // A little longer, so a duplicate or a misdelivery has time to show.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let mut latencies = Vec::with_capacity(records.len());
-    let mut halves = (Vec::new(), Vec::new());
+    let mut latencies = Percentiles::histogram();
+    let mut halves = (Percentiles::histogram(), Percentiles::histogram());
+    let mut slips = Percentiles::histogram();
     let middle = start + seconds as u64 * 500_000_000;
-    let mut posts = Vec::with_capacity(records.len());
+    let mut posts = Percentiles::histogram();
     let (mut acked, mut lost, mut duplicated, mut elsewhere, mut unacked_delivered) =
         (0, 0, 0, 0, 0);
+    let (mut visitor_lost, mut visitor_duplicated, mut visitor_elsewhere) = (0, 0, 0);
     let mut last_answer = start;
     for r in records {
         let status = r.status.load(Relaxed);
+        let due = r.due.load(Relaxed);
         let sent = r.sent.load(Relaxed);
         let answered = r.answered.load(Relaxed);
         last_answer = last_answer.max(answered);
+        Percentiles::record(&mut slips, sent.saturating_sub(due));
         let at = r.at_assignee.load(Relaxed);
         if r.elsewhere.load(Relaxed) > 0 {
             elsewhere += 1;
         }
+        if r.other_visitor.load(Relaxed) > 0 {
+            visitor_elsewhere += 1;
+        }
         if answered > sent && status != 0 {
-            posts.push(answered - sent);
+            Percentiles::record(&mut posts, answered - sent);
         }
         if (200..300).contains(&status) {
             acked += 1;
@@ -475,13 +537,20 @@ pub async fn phase(
                 1 => {}
                 _ => duplicated += 1,
             }
+            if visitor_streams {
+                match r.at_visitor.load(Relaxed) {
+                    0 => visitor_lost += 1,
+                    1 => {}
+                    _ => visitor_duplicated += 1,
+                }
+            }
             if at > 0 {
-                let took = r.delivered.load(Relaxed).saturating_sub(sent);
-                latencies.push(took);
-                if sent < middle {
-                    halves.0.push(took);
+                let took = r.delivered.load(Relaxed).saturating_sub(due);
+                Percentiles::record(&mut latencies, took);
+                if due < middle {
+                    Percentiles::record(&mut halves.0, took);
                 } else {
-                    halves.1.push(took);
+                    Percentiles::record(&mut halves.1, took);
                 }
             }
         } else {
@@ -500,13 +569,21 @@ pub async fn phase(
         acked,
         errors,
         achieved: acked as f64 / elapsed,
-        latency: Percentiles::of(latencies),
-        halves: (Percentiles::of(halves.0), Percentiles::of(halves.1)),
-        post_latency: Percentiles::of(posts),
+        latency: Percentiles::from_histogram(&latencies),
+        slip: Percentiles::from_histogram(&slips),
+        halves: (
+            Percentiles::from_histogram(&halves.0),
+            Percentiles::from_histogram(&halves.1),
+        ),
+        post_latency: Percentiles::from_histogram(&posts),
         lost,
         duplicated,
         elsewhere,
         unacked_delivered,
+        visitor_lost,
+        visitor_duplicated,
+        visitor_elsewhere,
+        visitor_streams,
         held_back,
         cpu,
     }

@@ -65,10 +65,19 @@ pub async fn idle_streams(
     let gate = Arc::new(Semaphore::new(48));
     let mut opening = Vec::with_capacity(visitors.len());
     let mut holders = Vec::with_capacity(visitors.len());
-    for v in &visitors {
+    // Idle streams: nothing is sent, so nothing is checked (no records).
+    let tracker = Arc::new(crate::b2::Tracker::new(0, 1));
+    for (i, v) in visitors.iter().enumerate() {
         let permit = gate.clone().acquire_owned().await.expect("semaphore");
         let (tx, rx) = oneshot::channel();
-        holders.push(hold_visitor_stream(base, v, closed.clone(), tx));
+        holders.push(hold_visitor_stream(
+            base,
+            i as u32,
+            v,
+            tracker.clone(),
+            closed.clone(),
+            tx,
+        ));
         opening.push(tokio::spawn(async move {
             let r = rx.await.unwrap_or_else(|_| Err("stream task ended".into()));
             drop(permit);

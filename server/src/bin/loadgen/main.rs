@@ -326,11 +326,13 @@ async fn b2_on(
     let visitor_streams_closed = Arc::new(AtomicU64::new(0));
     if !args.no_visitor_streams {
         let mut ready = Vec::new();
-        for v in &visitors {
+        for (i, v) in visitors.iter().enumerate() {
             let (tx, rx) = oneshot::channel();
             streams.push(b2::hold_visitor_stream(
                 stage.visitor_base(),
+                i as u32,
                 v,
+                tracker.clone(),
                 visitor_streams_closed.clone(),
                 tx,
             ));
@@ -377,7 +379,16 @@ async fn b2_on(
                 String::new()
             }
         );
-        let r = b2::phase(&tracker, &senders, first, args.rate, args.seconds, &pids).await;
+        let r = b2::phase(
+            &tracker,
+            &senders,
+            first,
+            args.rate,
+            args.seconds,
+            &pids,
+            !args.no_visitor_streams,
+        )
+        .await;
         first += r.sent;
         let _ = stop_tx.send(true);
         let flood = match flood {
@@ -392,7 +403,8 @@ async fn b2_on(
             r.halves.1.text(),
         ));
         report.notes.push(format!(
-            "B2: POST /api/visitor/messages round trip {}; agent streams got {} message, {} conversation, {} counts, {} hidden events, {} reconnects, {} denied; visitor streams ended: {}",
+            "B2: sends slipped behind their schedule {}; POST /api/visitor/messages round trip {}; agent streams got {} message, {} conversation, {} counts, {} hidden events, {} reconnects, {} denied, {} messages with our client ids that no record knows; visitor streams ended: {}, unknown messages on them: {}",
+            r.slip.text(),
             r.post_latency.text(),
             tracker.streams.message.load(Relaxed),
             tracker.streams.conversation.load(Relaxed),
@@ -400,7 +412,9 @@ async fn b2_on(
             tracker.streams.hidden.load(Relaxed),
             tracker.streams.reconnects.load(Relaxed),
             tracker.streams.denied.load(Relaxed),
+            tracker.streams.unknown.load(Relaxed),
             visitor_streams_closed.load(Relaxed),
+            tracker.streams.visitor_unknown.load(Relaxed),
         ));
         if let Some(f) = flood {
             let ok = ms(r.latency.p99) <= 50.0
@@ -448,7 +462,16 @@ async fn b2_on(
     }
     for &rate in &args.curve {
         eprintln!("loadgen: curve: sending {rate}/s for {} s", args.seconds);
-        let r = b2::phase(&tracker, &senders, first, rate, args.seconds, &pids).await;
+        let r = b2::phase(
+            &tracker,
+            &senders,
+            first,
+            rate,
+            args.seconds,
+            &pids,
+            !args.no_visitor_streams,
+        )
+        .await;
         first += r.sent;
         report.curve.push(r);
     }
@@ -486,6 +509,19 @@ fn b2_rows(args: &Args, report: &mut Report, r: &b2::PhaseResult, flood: bool, s
         ),
         Some(clean && r.acked > 0),
     ));
+    if r.visitor_streams {
+        let clean = r.visitor_lost == 0 && r.visitor_duplicated == 0 && r.visitor_elsewhere == 0;
+        report.rows.push(Row::new(
+            "B2",
+            "… and once on its own visitor's stream, on no other",
+            "0 lost/dup/elsewhere",
+            format!(
+                "{} lost, {} dup, {} elsewhere",
+                r.visitor_lost, r.visitor_duplicated, r.visitor_elsewhere
+            ),
+            Some(clean && r.acked > 0),
+        ));
+    }
     let rate_ok = r.achieved >= 0.95 * r.rate as f64 && r.errors_total() == 0;
     report.rows.push(Row::new(
         "B2",
@@ -594,6 +630,7 @@ fn curve_table(curve: &[b2::PhaseResult]) -> String {
                 fmt_ms(r.latency.p50),
                 fmt_ms(r.latency.p99),
                 fmt_ms(r.latency.max),
+                fmt_ms(r.slip.p99),
                 r.errors_text(),
                 format!("{}/{}/{}", r.lost, r.duplicated, r.elsewhere),
                 b2::cpu_text(&r.cpu),
@@ -608,6 +645,7 @@ fn curve_table(curve: &[b2::PhaseResult]) -> String {
             "p50 ms",
             "p99 ms",
             "max ms",
+            "slip p99",
             "errors",
             "lost/dup/elsewhere",
             "CPU (cores)",

@@ -10,6 +10,30 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
+    /// An HDR histogram of nanoseconds, 1 µs to 10 minutes, 3 significant digits.
+    pub fn histogram() -> hdrhistogram::Histogram<u64> {
+        hdrhistogram::Histogram::new_with_bounds(1_000, 600_000_000_000, 3)
+            .expect("these bounds are valid")
+    }
+
+    /// Records `ns` (clamped into the histogram's range).
+    pub fn record(h: &mut hdrhistogram::Histogram<u64>, ns: u64) {
+        h.saturating_record(ns.max(1_000));
+    }
+
+    /// p50 / p99 / max of what `h` recorded.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        Self {
+            count: h.len() as usize,
+            p50: h.value_at_quantile(0.50),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        }
+    }
+
     pub fn of(mut v: Vec<u64>) -> Self {
         if v.is_empty() {
             return Self::default();
