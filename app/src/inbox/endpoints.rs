@@ -12,6 +12,7 @@ use crate::conversation::access::may_see;
 use crate::conversation::feed::{self, Batch, Scope};
 use crate::conversation::{presence, EventPayload};
 use crate::error::AppError;
+use crate::inbox::FolderCounts;
 use crate::notifications::service::{notice_for, Prefs};
 use axum::{
     extract::State,
@@ -25,6 +26,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::time::Instant;
 use tower_sessions::Session;
 
 pub fn routes() -> Routes {
@@ -88,6 +90,7 @@ async fn events(
         prefs: Mutex::new(prefs),
         session_id: session.id().map(|i| i.to_string()),
         recheck: AtomicBool::new(false),
+        counts: Mutex::new(CountsSent::default()),
         _slot: slot,
     };
     sse::stream_after(after, live, reader, first).into_response()
@@ -107,6 +110,9 @@ struct AgentReader {
     session_id: Option<String>,
     /// Set when a batch says sessions of this user ended: the stream checks its own at once.
     recheck: AtomicBool,
+    /// The folder counts sent to this tab: only when they changed for this user, at most
+    /// one every `COUNTS_EVERY`.
+    counts: Mutex<CountsSent>,
     /// Its user's stream slot, given back when the stream ends. (Agents' streams are capped
     /// per user, not per address: a whole call centre may sit behind one address.)
     _slot: sse::Slot<uuid::Uuid>,
@@ -130,7 +136,20 @@ impl sse::Reader for AgentReader {
         if signed_out {
             self.recheck.store(true, Ordering::Relaxed);
         }
+        if last > after {
+            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            counts.offer(&self.actor, batch, last, Instant::now(), out);
+        }
         Ok(last)
+    }
+
+    fn deferred(&self) -> Option<Instant> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner()).due()
+    }
+
+    fn flush(&self, out: &mut Vec<Sent>) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.flush(Instant::now(), out);
     }
 
     fn recheck(&self) -> bool {
@@ -225,12 +244,128 @@ pub(crate) fn pick(
             out.push((item.id, "notify", json.into()));
         }
     }
-    if last > after {
-        if let Some(c) = batch.counts.get(&actor.company_id) {
-            let counts = super::service::folder_counts(c, actor);
-            let json = serde_json::to_string(&counts).map_err(|_| AppError::Internal)?;
-            out.push((last, "counts", json.into()));
+    Ok((last, signed_out))
+}
+
+/// How often a tab is sent its folder counts at most: a burst of changes (a hundred
+/// visitors arriving in a second) sends one, with the counts as they are at its end.
+const COUNTS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The folder counts a stream has sent, and what waits to be sent.
+#[derive(Default)]
+struct CountsSent {
+    last: Option<FolderCounts>,
+    at: Option<Instant>,
+    /// Changed counts held back by `COUNTS_EVERY`, with the event id they are as of.
+    pending: Option<(i64, FolderCounts)>,
+}
+
+impl CountsSent {
+    /// The counts of `batch` for `actor` (as of event `id`): sent now when they changed for
+    /// this user and none went out in the last `COUNTS_EVERY`, else held (the newest wins).
+    fn offer(&mut self, actor: &Actor, batch: &Batch, id: i64, now: Instant, out: &mut Vec<Sent>) {
+        let Some(c) = batch.counts.get(&actor.company_id) else {
+            return;
+        };
+        let counts = super::service::folder_counts(c, actor);
+        if self.pending.is_none() && self.last == Some(counts) {
+            return;
+        }
+        self.pending = Some((id, counts));
+        self.flush(now, out);
+    }
+
+    /// Sends what is held once `COUNTS_EVERY` has passed since the last counts went out.
+    fn flush(&mut self, now: Instant, out: &mut Vec<Sent>) {
+        if self.at.is_some_and(|at| now < at + COUNTS_EVERY) {
+            return;
+        }
+        let Some((id, counts)) = self.pending.take() else {
+            return;
+        };
+        if self.last == Some(counts) {
+            return;
+        }
+        if let Ok(json) = serde_json::to_string(&counts) {
+            out.push((id, "counts", json.into()));
+            self.last = Some(counts);
+            self.at = Some(now);
         }
     }
-    Ok((last, signed_out))
+
+    /// When held counts are due.
+    fn due(&self) -> Option<Instant> {
+        self.pending
+            .as_ref()
+            .map(|_| self.at.map_or_else(Instant::now, |at| at + COUNTS_EVERY))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Role;
+    use crate::conversation::feed::Counts;
+    use std::time::Duration;
+    use uuid::Uuid;
+
+    /// A tab hears of its folder counts only when they changed for its user, and at most
+    /// once every 250 ms: a burst sends the first and then the last, nothing in between.
+    #[test]
+    fn counts_go_out_when_they_change_and_at_most_every_quarter_second() {
+        let actor = Actor {
+            user_id: Uuid::now_v7(),
+            company_id: Uuid::now_v7(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: Role::Regular,
+            can_manage_chatbot: false,
+        };
+        let batch = |unassigned: u64, mine_of_someone_else: u64| Batch {
+            counts: [(
+                actor.company_id,
+                Counts {
+                    unassigned,
+                    closed: 0,
+                    mine: [(Uuid::now_v7(), mine_of_someone_else)].into(),
+                },
+            )]
+            .into(),
+            ..Batch::default()
+        };
+        let mut sent = CountsSent::default();
+        let mut out = Vec::new();
+        let t0 = Instant::now();
+        sent.offer(&actor, &batch(3, 0), 10, t0, &mut out);
+        assert_eq!(out.len(), 1, "the first counts go out");
+        // Someone else's "My conversations" changed: nothing changed for this user.
+        sent.offer(
+            &actor,
+            &batch(3, 5),
+            11,
+            t0 + Duration::from_millis(500),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "nothing for a change that is not theirs");
+        assert!(sent.due().is_none());
+        // A burst: held back, the newest kept.
+        let t1 = t0 + Duration::from_millis(600);
+        sent.offer(&actor, &batch(4, 0), 12, t1, &mut out);
+        assert_eq!(out.len(), 2, "the first of a burst goes out at once");
+        for (i, n) in [5, 6, 7].into_iter().enumerate() {
+            let at = t1 + Duration::from_millis(10 * (i as u64 + 1));
+            sent.offer(&actor, &batch(n, 0), 13 + i as i64, at, &mut out);
+        }
+        assert_eq!(out.len(), 2, "the rest of the burst is held");
+        let due = sent.due().expect("held counts are due");
+        assert_eq!(due, t1 + COUNTS_EVERY);
+        sent.flush(due - Duration::from_millis(1), &mut out);
+        assert_eq!(out.len(), 2, "not before it is due");
+        sent.flush(due, &mut out);
+        assert_eq!(out.len(), 3);
+        let (id, name, data) = &out[2];
+        assert_eq!((*id, *name), (15, "counts"));
+        assert!(data.contains("\"unassigned\":7"), "{data}");
+        assert!(sent.due().is_none());
+    }
 }

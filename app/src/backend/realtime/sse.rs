@@ -104,6 +104,12 @@ pub trait Reader: Send + Sync + 'static {
     fn recheck(&self) -> bool {
         false
     }
+    /// When something held back (coalesced) is due to be sent, if anything is.
+    fn deferred(&self) -> Option<Instant> {
+        None
+    }
+    /// Appends what is held back and due now.
+    fn flush(&self, _out: &mut Vec<Sent>) {}
 }
 
 /// An event as sent: its id, name and data (shared by every stream that sends it).
@@ -211,7 +217,16 @@ pub fn stream_after<R: Reader>(
                 }
                 continue;
             }
+            let deferred = st.reader.deferred();
             tokio::select! {
+                _ = tokio::time::sleep_until(deferred.unwrap_or(st.next_tick)), if deferred.is_some() => {
+                    let mut flushed = Vec::new();
+                    st.reader.flush(&mut flushed);
+                    // Under the newest id sent: an id must never go back, or a reconnect
+                    // would replay what came since.
+                    let after = st.after;
+                    st.take(flushed.into_iter().map(|(id, n, d)| (id.max(after), n, d)).collect());
+                }
                 _ = tokio::time::sleep_until(st.next_tick) => {
                     st.next_tick = Instant::now() + HEARTBEAT;
                     if let Err(e) = st.reader.tick().await {

@@ -185,19 +185,29 @@ pub fn InboxPage() -> impl IntoView {
         },
     );
     let assignees = Resource::new(|| (), |_| list_assignees());
+    // The folder as this tab holds it: each load of the list (a folder opened, an action of
+    // this user, a `reset`) replaces it, and the event stream changes it in place — no
+    // request per event (with 200 agents, one line of a chatbot cost 200 list loads).
+    let store: RwSignal<Option<(Vec<ConversationSummary>, bool)>> = RwSignal::new(None);
+    Effect::new(move || {
+        if let Some(Ok(loaded)) = list.get() {
+            store.set(Some(loaded));
+        }
+    });
 
     // Once the page is hydrated (an event that changed the page while it hydrated would
     // break hydration), from the cursor the page was read at.
     #[cfg(feature = "hydrate")]
     {
         let started = StoredValue::new(false);
+        let my_id = Signal::derive(move || me.get().and_then(Result::ok).flatten().map(|u| u.id));
         // The stream belongs to the page (closed when it goes), not to this effect.
         let page = Owner::current();
         Effect::new(move || {
             if let Some(after) = cursor.get() {
                 if !started.get_value() {
                     started.set_value(true);
-                    let listen = || stream::listen(live, open_id, after.ok());
+                    let listen = || stream::listen(live, open_id, after.ok(), store, folder, my_id);
                     match &page {
                         Some(owner) => owner.with(listen),
                         None => listen(),
@@ -286,7 +296,7 @@ pub fn InboxPage() -> impl IntoView {
                 </nav>
                 <div class="list-scroll">
                 <Transition fallback=|| view! { <p class="hint">"Loading conversations…"</p> }>
-                    {move || list.get().map(|r| match r {
+                    {move || list.get().map(|r| match r.map(|loaded| store.get().unwrap_or(loaded)) {
                         Err(error) => view! { <ErrorState error/> }.into_any(),
                         Ok((rows, _)) if rows.is_empty() => view! {
                             <p class="hint">"No conversations here."</p>
@@ -427,16 +437,111 @@ pub fn author_label(m: &MessageView, names: &[(String, String)]) -> String {
     }
 }
 
+/// A folder list as a tab holds it: its rows, newest first, and whether older ones exist
+/// beyond them. The event stream's changes are applied to it in place (`apply_*`).
+pub type FolderRows = (Vec<ConversationSummary>, bool);
+
+/// Whether a conversation in this state belongs in `folder` for user `me` (F3.2, F3.5).
+pub fn in_folder(folder: Folder, c: &ConversationView, me: Option<&str>) -> bool {
+    match folder {
+        Folder::Unassigned => matches!(
+            c.state,
+            ConversationState::Waiting | ConversationState::Missed | ConversationState::Unassigned
+        ),
+        Folder::Mine => {
+            c.state == ConversationState::Assigned && me.is_some() && c.assignee_id.as_deref() == me
+        }
+        Folder::Closed => c.state == ConversationState::Closed,
+    }
+}
+
+/// A conversation changed: it joins the folder (in id order, when it falls within the rows
+/// held), is updated in it, or leaves it.
+pub fn apply_conversation(
+    rows: &mut FolderRows,
+    folder: Folder,
+    c: ConversationView,
+    me: Option<&str>,
+) {
+    let (list, more) = rows;
+    let at = list.iter().position(|r| r.conversation.id == c.id);
+    match (in_folder(folder, &c, me), at) {
+        (true, Some(i)) => {
+            if !c.visitor.is_empty() {
+                list[i].visitor = c.visitor.clone();
+            }
+            list[i].conversation = c;
+        }
+        (true, None) => {
+            // Newest first; a conversation older than every row held is beyond them when
+            // there are older ones ("Show older conversations" will bring it).
+            let i = list.partition_point(|r| r.conversation.id > c.id);
+            if i < list.len() || !*more {
+                list.insert(
+                    i,
+                    ConversationSummary {
+                        visitor: c.visitor.clone(),
+                        conversation: c,
+                        last_message: None,
+                        visitor_wrote: false,
+                    },
+                );
+            }
+        }
+        (false, Some(i)) => {
+            list.remove(i);
+        }
+        (false, None) => {}
+    }
+}
+
+/// A conversation this user may no longer see (`hidden`): it leaves the list.
+pub fn apply_hidden(rows: &mut FolderRows, id: &str) {
+    rows.0.retain(|r| r.conversation.id != id);
+}
+
+/// A message: its conversation's preview is what a person said last (a bot line only while
+/// nobody has).
+pub fn apply_message(rows: &mut FolderRows, m: &MessageView) {
+    let Some(row) = rows
+        .0
+        .iter_mut()
+        .find(|r| r.conversation.id == m.conversation_id)
+    else {
+        return;
+    };
+    match m.author {
+        AuthorKind::Visitor => {
+            row.visitor_wrote = true;
+            row.last_message = Some(m.body.clone());
+        }
+        AuthorKind::Agent => row.last_message = Some(m.body.clone()),
+        AuthorKind::Bot if row.last_message.is_none() => row.last_message = Some(m.body.clone()),
+        AuthorKind::Bot | AuthorKind::System => {}
+    }
+}
+
 #[cfg(feature = "hydrate")]
 mod stream {
-    use super::{bridge, ConversationView, Live, MessageView};
+    use super::{
+        apply_conversation, apply_hidden, apply_message, bridge, ConversationView, Folder,
+        FolderRows, Live, MessageView,
+    };
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
 
-    /// The tab's event stream: counts update in place, messages and changes of the open
-    /// conversation go to its window, and any change loads the folder list again.
-    /// Notifications go to the in-page script, which shows them once for all tabs.
-    pub fn listen(live: Live, open_id: Memo<Option<String>>, after: Option<i64>) {
+    /// The tab's event stream: counts update in place, the folder list is changed in place
+    /// (no request per event), messages and changes of the open conversation go to its
+    /// window. Notifications go to the in-page script, which shows them once for all tabs.
+    /// The stream and its listeners end with the page (nothing is left behind per visit).
+    pub fn listen(
+        live: Live,
+        open_id: Memo<Option<String>>,
+        after: Option<i64>,
+        store: RwSignal<Option<FolderRows>>,
+        folder: Memo<Folder>,
+        my_id: Signal<Option<String>>,
+    ) {
         let url = match after {
             Some(a) => format!("/api/events?after={a}"),
             None => "/api/events".to_string(),
@@ -455,6 +560,7 @@ mod stream {
             "prefs",
             "reset",
         ];
+        let mut listeners = Vec::with_capacity(names.len());
         for name in names {
             let cb =
                 Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
@@ -468,19 +574,29 @@ mod stream {
                         }
                         "message" => {
                             if let Ok(m) = serde_json::from_str::<MessageView>(&data) {
+                                store.update(|s| {
+                                    if let Some(rows) = s {
+                                        apply_message(rows, &m);
+                                    }
+                                });
                                 if open.as_ref() == Some(&m.conversation_id) {
                                     live.message.set(Some(m));
                                 }
                             }
-                            live.list.update(|n| *n += 1);
                         }
                         "conversation" => {
                             if let Ok(c) = serde_json::from_str::<ConversationView>(&data) {
+                                let me = my_id.get_untracked();
+                                let f = folder.get_untracked();
+                                store.update(|s| {
+                                    if let Some(rows) = s {
+                                        apply_conversation(rows, f, c.clone(), me.as_deref());
+                                    }
+                                });
                                 if open.as_ref() == Some(&c.id) {
                                     live.conversation.set(Some(c));
                                 }
                             }
-                            live.list.update(|n| *n += 1);
                         }
                         "panel" => {
                             let json: serde_json::Value =
@@ -503,23 +619,178 @@ mod stream {
                             }
                         }
                         _ => {
-                            // Someone else has it now: the open window goes back to the list.
+                            // Someone else has it now: it leaves the list, and the open
+                            // window goes back to the list.
                             let json: serde_json::Value =
                                 serde_json::from_str(&data).unwrap_or_default();
-                            if open.is_some() && json["id"].as_str() == open.as_deref() {
-                                live.gone.set(open);
+                            if let Some(id) = json["id"].as_str() {
+                                store.update(|s| {
+                                    if let Some(rows) = s {
+                                        apply_hidden(rows, id);
+                                    }
+                                });
+                                if open.as_deref() == Some(id) {
+                                    live.gone.set(open);
+                                }
                             }
-                            live.list.update(|n| *n += 1);
                         }
                     }
                 });
             let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
-            cb.forget();
+            listeners.push((name, cb));
         }
-        let es = StoredValue::new_local(es);
+        let held = StoredValue::new_local((es, listeners));
         on_cleanup(move || {
-            es.with_value(|es| es.close());
+            held.update_value(|(es, listeners)| {
+                es.close();
+                for (name, cb) in listeners.drain(..) {
+                    let _ =
+                        es.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+                }
+            });
             bridge::send("stop", None);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(
+        id: &str,
+        state: ConversationState,
+        assignee: Option<&str>,
+    ) -> ConversationView {
+        ConversationView {
+            id: id.into(),
+            state,
+            assignee_id: assignee.map(Into::into),
+            assignee_name: None,
+            page_url: None,
+            wait_deadline: None,
+            closed_at: None,
+            created_at: String::new(),
+            crm_kind: None,
+            crm_created_at: None,
+            missed_at: None,
+            visitor: format!("Visitor {id}"),
+        }
+    }
+
+    fn ids(rows: &FolderRows) -> Vec<&str> {
+        rows.0.iter().map(|r| r.conversation.id.as_str()).collect()
+    }
+
+    fn message(c: &str, author: AuthorKind, body: &str) -> MessageView {
+        MessageView {
+            id: format!("m-{body}"),
+            conversation_id: c.into(),
+            seq: 1,
+            author,
+            author_id: None,
+            body: body.into(),
+            client_id: None,
+            created_at: String::new(),
+        }
+    }
+
+    /// What the inbox does with each event, without asking the server: a new conversation
+    /// joins Unassigned in id order, a taken one leaves it (for everyone else) and joins the
+    /// taker's "My conversations", `hidden` drops it, messages set the preview.
+    #[test]
+    fn events_change_the_folder_held_in_the_tab() {
+        use ConversationState::*;
+        let me = Some("me");
+        let mut unassigned: FolderRows = (Vec::new(), false);
+        for id in ["b", "d", "a", "c"] {
+            apply_conversation(
+                &mut unassigned,
+                Folder::Unassigned,
+                conversation(id, Waiting, None),
+                me,
+            );
+        }
+        assert_eq!(
+            ids(&unassigned),
+            ["d", "c", "b", "a"],
+            "newest (highest id) first"
+        );
+        apply_conversation(
+            &mut unassigned,
+            Folder::Unassigned,
+            conversation("x", Bot, None),
+            me,
+        );
+        assert_eq!(
+            ids(&unassigned).len(),
+            4,
+            "a chat with the bot is in no folder"
+        );
+        // Someone else takes "c"; this user takes "b".
+        apply_conversation(
+            &mut unassigned,
+            Folder::Unassigned,
+            conversation("c", Assigned, Some("other")),
+            me,
+        );
+        apply_conversation(
+            &mut unassigned,
+            Folder::Unassigned,
+            conversation("b", Assigned, Some("me")),
+            me,
+        );
+        assert_eq!(ids(&unassigned), ["d", "a"]);
+        let mut mine: FolderRows = (Vec::new(), false);
+        apply_conversation(
+            &mut mine,
+            Folder::Mine,
+            conversation("c", Assigned, Some("other")),
+            me,
+        );
+        apply_conversation(
+            &mut mine,
+            Folder::Mine,
+            conversation("b", Assigned, Some("me")),
+            me,
+        );
+        assert_eq!(ids(&mine), ["b"]);
+        apply_hidden(&mut unassigned, "d");
+        assert_eq!(ids(&unassigned), ["a"]);
+        // Older than every row held while older ones exist: not shown (yet).
+        let mut paged: FolderRows = (Vec::new(), true);
+        apply_conversation(
+            &mut paged,
+            Folder::Closed,
+            conversation("m", Closed, None),
+            me,
+        );
+        assert!(paged.0.is_empty());
+        // The preview: a person's words, a bot line only while nobody has written.
+        apply_message(
+            &mut mine,
+            &message("b", AuthorKind::Bot, "Hi, how can we help?"),
+        );
+        assert_eq!(
+            mine.0[0].last_message.as_deref(),
+            Some("Hi, how can we help?")
+        );
+        apply_message(
+            &mut mine,
+            &message("b", AuthorKind::Visitor, "Is it in stock?"),
+        );
+        apply_message(
+            &mut mine,
+            &message("b", AuthorKind::Bot, "An agent will answer."),
+        );
+        assert_eq!(mine.0[0].last_message.as_deref(), Some("Is it in stock?"));
+        assert!(mine.0[0].visitor_wrote);
+        apply_message(&mut mine, &message("b", AuthorKind::Agent, "Yes, it is."));
+        assert_eq!(mine.0[0].last_message.as_deref(), Some("Yes, it is."));
+        // A change of a conversation in the folder updates it in place.
+        let mut closed = conversation("b", Assigned, Some("me"));
+        closed.crm_kind = Some("lead".into());
+        apply_conversation(&mut mine, Folder::Mine, closed, me);
+        assert_eq!(mine.0[0].conversation.crm_kind.as_deref(), Some("lead"));
     }
 }
